@@ -1,0 +1,157 @@
+import NetConfig
+
+/// Identifies one layer in a `NetworkGraph` (nested layers and masked units included).
+public struct LayerID: Hashable, Comparable, Sendable {
+    /// The index into `NetworkGraph.layers`.
+    public let index: Int
+    public static func < (a: LayerID, b: LayerID) -> Bool { a.index < b.index }
+}
+
+/// Identifies one network dict (a scope of layer names) in a `NetworkGraph`.
+public struct ScopeID: Hashable, Comparable, Sendable {
+    /// The index into `NetworkGraph.scopes`.
+    public let index: Int
+    public static func < (a: ScopeID, b: ScopeID) -> Bool { a.index < b.index }
+}
+
+/// A network dict in the graph: the root, a rec unit or a subnetwork.
+public struct GraphScope: Sendable {
+    /// This scope's ID.
+    public let id: ScopeID
+    /// The kind of network dict.
+    public let kind: NetworkKind
+    /// The layer that owns this dict (nil for the root).
+    public let owner: LayerID?
+    /// The enclosing scope (nil for the root).
+    public let parent: ScopeID?
+    /// The effective layers of the dict, by name (the last definition of a duplicated name).
+    public var layerByName: [String: LayerID]
+    /// All layers of the dict in source order (duplicates included).
+    public var layers: [LayerID]
+    /// The network IR.
+    public let network: Network
+}
+
+/// How a layer sits in the graph.
+public enum LayerRole: Sendable, Hashable {
+    /// An ordinary entry of a network dict.
+    case entry
+    /// The `unit` of a masked_computation (built under the masked layer's name).
+    case maskedUnit(of: LayerID)
+    /// A `true_layer` / `false_layer` dict of a `cond` layer.
+    case condBranch(of: LayerID)
+}
+
+/// One layer in the graph.
+public struct GraphLayer: Sendable {
+    /// This layer's ID.
+    public let id: LayerID
+    /// The IR layer.
+    public let layer: Layer
+    /// The network dict whose names this layer's references resolve in.
+    public let scope: ScopeID
+    /// How the layer sits in its scope.
+    public let role: LayerRole
+    /// Names from the root to this layer (`["output", "masked"]`; a masked unit ends in `"[unit]"`).
+    public let namePath: [String]
+    /// The network dict nested in this layer (rec unit or subnetwork), if any.
+    public var childScope: ScopeID?
+    /// The masked unit of a masked_computation, if any.
+    public var maskedUnit: LayerID?
+    /// The effective definition: false for an earlier definition of a duplicated name.
+    public var isEffective: Bool
+
+    /// The layer name.
+    public var name: String { layer.name }
+    /// The layer class.
+    public var className: String? { layer.className }
+    /// The path joined with `/`.
+    public var pathString: String { namePath.joined(separator: "/") }
+}
+
+/// All layers of a config, flattened, with every reference resolved the way RETURNN resolves it.
+public struct NetworkGraph: Sendable {
+    /// The config this graph was built from.
+    public let config: NetworkConfig
+    /// All layers, in a deterministic order (depth-first, source order).
+    public private(set) var layers: [GraphLayer] = []
+    /// All scopes; `scopes[0]` is the root network.
+    public private(set) var scopes: [GraphScope] = []
+    /// Resolved references per layer, parallel to `layer.references`.
+    public private(set) var resolved: [[ResolvedRef]] = []
+
+    /// The root scope.
+    public var root: ScopeID { ScopeID(index: 0) }
+
+    /// Builds the graph and resolves every reference.
+    public init(config: NetworkConfig) {
+        self.config = config
+        _ = addScope(config.network, kind: .root, owner: nil, parent: nil, namePrefix: [])
+        resolved = layers.map { node in node.layer.references.map { resolve($0, from: node.id) } }
+    }
+
+    /// The layer with an ID.
+    public subscript(id: LayerID) -> GraphLayer { layers[id.index] }
+
+    /// The scope with an ID.
+    public subscript(scope id: ScopeID) -> GraphScope { scopes[id.index] }
+
+    /// The resolved references of a layer, parallel to its `layer.references`.
+    public func references(of id: LayerID) -> [(ref: LayerRef, target: ResolvedRef)] {
+        Array(zip(layers[id.index].layer.references, resolved[id.index]))
+    }
+
+    /// The resolved `from` references of a layer, in order.
+    public func sources(of id: LayerID) -> [(ref: LayerRef, target: ResolvedRef)] {
+        references(of: id).filter { $0.ref.option == "from" }
+    }
+
+    /// The resolved reference of one option (e.g. `mask`), if the layer has one.
+    public func reference(of id: LayerID, option: String) -> (ref: LayerRef, target: ResolvedRef)? {
+        references(of: id).last { $0.ref.option == option }
+    }
+
+    // MARK: - Building
+
+    private mutating func addScope(
+        _ network: Network, kind: NetworkKind, owner: LayerID?, parent: ScopeID?, namePrefix: [String]
+    ) -> ScopeID {
+        let id = ScopeID(index: scopes.count)
+        scopes.append(GraphScope(id: id, kind: kind, owner: owner, parent: parent, layerByName: [:], layers: [], network: network))
+        for (index, layer) in network.layers.enumerated() {
+            let isEffective = network.index(of: layer.name) == index
+            let layerID = addLayer(layer, scope: id, role: .entry, namePath: namePrefix + [layer.name], isEffective: isEffective)
+            scopes[id.index].layers.append(layerID)
+            if isEffective { scopes[id.index].layerByName[layer.name] = layerID }
+        }
+        return id
+    }
+
+    private mutating func addLayer(
+        _ layer: Layer, scope: ScopeID, role: LayerRole, namePath: [String], isEffective: Bool
+    ) -> LayerID {
+        let id = LayerID(index: layers.count)
+        layers.append(
+            GraphLayer(
+                id: id, layer: layer, scope: scope, role: role, namePath: namePath, childScope: nil, maskedUnit: nil,
+                isEffective: isEffective))
+        switch layer.children {
+        case .recUnit(let unit):
+            layers[id.index].childScope = addScope(unit, kind: .recUnit, owner: id, parent: scope, namePrefix: namePath)
+        case .subnetwork(let sub):
+            layers[id.index].childScope = addScope(sub, kind: .subnetwork, owner: id, parent: scope, namePrefix: namePath)
+        case .maskedUnit(let unit):
+            let unitID = addLayer(unit, scope: scope, role: .maskedUnit(of: id), namePath: namePath + ["[unit]"], isEffective: isEffective)
+            layers[id.index].maskedUnit = unitID
+        case .condBranches(let trueLayer, let falseLayer):
+            for (branch, key) in [(trueLayer, "true_layer"), (falseLayer, "false_layer")] {
+                if let branch {
+                    _ = addLayer(branch, scope: scope, role: .condBranch(of: id), namePath: namePath + [key], isEffective: isEffective)
+                }
+            }
+        case .none, .builtinUnit:
+            break
+        }
+        return id
+    }
+}

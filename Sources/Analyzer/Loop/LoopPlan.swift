@@ -1,0 +1,331 @@
+import NetConfig
+
+/// Where a layer of a rec unit ends up after RETURNN's loop optimization (`_move_outside_loop`).
+public enum LoopPlacement: String, Sendable, Hashable, Codable {
+    /// Computed step by step inside the loop.
+    case inLoop = "in-loop"
+    /// Moved out to the input side: computed over the whole sequence before the loop.
+    case movedIn = "moved-in"
+    /// Moved out to the output side: computed over the whole sequence after the loop.
+    case movedOut = "moved-out"
+    /// Not reachable from the unit's needed outputs: never built.
+    case unused
+}
+
+/// A dependency edge between two nodes of a rec unit's template graph.
+public struct PlanEdge: Hashable, Sendable {
+    /// The node depended on (a layer name, `:i`, or a sub-layer path `x/y`).
+    public var target: String
+    /// True when the dependency is on the previous frame (`prev:x`).
+    public var isPrevious: Bool
+
+    /// The edge as written: `prev:x` or `x`.
+    public var label: String { isPrevious ? "prev:\(target)" : target }
+}
+
+/// RETURNN's plan for one rec layer with a subnetwork unit: which layers stay in the loop and which move out.
+public struct LoopPlan: Sendable {
+    /// The rec layer.
+    public let rec: LayerID
+    /// True when `optimize_move_layers_out` is on (from the rec layer, else the config; default on).
+    public let optimized: Bool
+    /// The unit's needed outputs (`output`, `is_output_layer`, `need_last`, loss layers, `end` if needed).
+    public let neededOutputs: [String]
+    /// The dependencies of every node of the unit (layers, `:i`, sub-layer paths).
+    public let dependencies: [String: [PlanEdge]]
+    /// Names in the loop, moved in and moved out, in RETURNN's order.
+    public let layersInLoop: [String]
+    public let inputLayersMovedOut: [String]
+    public let outputLayersMovedOut: [String]
+    /// For each layer kept in the loop (when optimized): the chain of dependencies that pins it.
+    public let pinnedBy: [String: [String]]
+
+    /// Where a node of the unit ended up.
+    public func placement(of name: String) -> LoopPlacement {
+        if layersInLoop.contains(name) { return .inLoop }
+        if inputLayersMovedOut.contains(name) { return .movedIn }
+        if outputLayersMovedOut.contains(name) { return .movedOut }
+        return .unused
+    }
+
+    /// Computes the plan for rec layer `rec` (which must have a dict unit).
+    ///
+    /// - Parameter optimize: overrides `optimize_move_layers_out` when given (`--no-optimize`).
+    public init(rec: LayerID, graph: NetworkGraph, optimize: Bool? = nil) {
+        self.rec = rec
+        let recLayer = graph[rec].layer
+        let configDefault = graph.config.setting("optimize_move_layers_out")?.boolValue ?? true
+        let optimized = optimize ?? recLayer.option("optimize_move_layers_out")?.boolValue ?? configDefault
+        self.optimized = optimized
+        guard let unitScope = graph[rec].childScope else {
+            self.neededOutputs = []
+            self.dependencies = [:]
+            self.layersInLoop = []
+            self.inputLayersMovedOut = []
+            self.outputLayersMovedOut = []
+            self.pinnedBy = [:]
+            return
+        }
+        let deps = LoopPlan.templateDependencies(unit: unitScope, rec: rec, graph: graph)
+        self.dependencies = deps
+        let needed = LoopPlan.neededOutputs(unit: unitScope, rec: rec, graph: graph)
+        self.neededOutputs = needed
+
+        // L: nodes reachable from the needed outputs, depth-first pre-order (rec.py:3990-4004).
+        var order: [String] = []
+        var seen = Set<String>()
+        func visit(_ names: [String]) {
+            for name in names where !seen.contains(name) && deps[name] != nil {
+                seen.insert(name)
+                order.append(name)
+                visit(deps[name, default: []].map(\.target))
+            }
+        }
+        visit(needed)
+
+        guard optimized else {
+            self.layersInLoop = order.sorted()
+            self.inputLayersMovedOut = []
+            self.outputLayersMovedOut = []
+            self.pinnedBy = [:]
+            return
+        }
+        let collocate = LoopPlan.collocations(unit: unitScope, graph: graph)
+        var inLoop = order
+        var movedIn: [String] = []
+        var movedOut: [String] = []
+        func dependsOn(_ a: String, _ b: String) -> Bool { deps[a, default: []].contains { $0.target == b } }
+        func collocated(_ a: String, _ b: String) -> Bool {
+            collocate[a, default: []].contains(b) || collocate[b, default: []].contains(a)
+        }
+        func outputCanMoveOut(_ layer: String, _ group: inout Set<String>) -> Bool {
+            group.insert(layer)
+            if layer == "end" || dependsOn(layer, layer) { return false }
+            for other in inLoop where !group.contains(other) {
+                if collocated(layer, other) {
+                    if outputCanMoveOut(other, &group) { continue }
+                    return false
+                }
+                if dependsOn(other, layer) { return false }
+            }
+            return true
+        }
+        func inputCanMoveOut(_ layer: String) -> Bool {
+            if layer == ":i" || layer == "end" { return false }
+            for other in inLoop {
+                if dependsOn(layer, other) || collocate[layer, default: []].contains(other) { return false }
+            }
+            return true
+        }
+        func firstOutput() -> String? {
+            inLoop.first { layer in
+                var group = Set<String>()
+                return outputCanMoveOut(layer, &group)
+            }
+        }
+        while let layer = firstOutput() {
+            inLoop.removeAll { $0 == layer }
+            movedOut.append(layer)
+        }
+        while true {
+            if let layer = firstOutput() {
+                inLoop.removeAll { $0 == layer }
+                movedOut.append(layer)
+                continue
+            }
+            guard let layer = inLoop.first(where: inputCanMoveOut) else { break }
+            inLoop.removeAll { $0 == layer }
+            movedIn.append(layer)
+        }
+        self.layersInLoop = inLoop
+        self.inputLayersMovedOut = movedIn
+        self.outputLayersMovedOut = movedOut
+        var reasons: [String: [String]] = [:]
+        for layer in inLoop {
+            reasons[layer] = LoopPlan.pinningChain(for: layer, inLoop: Set(inLoop), deps: deps)
+        }
+        self.pinnedBy = reasons
+    }
+
+    // MARK: - Template dependencies
+
+    /// The dependency edges of every node in the unit, as RETURNN's template construction records them.
+    static func templateDependencies(unit: ScopeID, rec: LayerID, graph: NetworkGraph) -> [String: [PlanEdge]] {
+        var result: [String: [PlanEdge]] = [:]
+        let scope = graph[scope: unit]
+        for name in scope.layerByName.keys.sorted() {
+            guard let id = scope.layerByName[name] else { continue }
+            if graph[id].layer.isIgnored { continue }
+            var edges: [PlanEdge] = []
+            func add(_ edge: PlanEdge) { if !edges.contains(edge) { edges.append(edge) } }
+            for (ref, target) in dependencyRefs(of: id, graph: graph) {
+                switch target {
+                case .layer(let t), .previous(let t):
+                    if let unitName = unitEntryName(t, unit: unit, graph: graph) {
+                        add(PlanEdge(target: unitName, isPrevious: ref.isPrev))
+                    }
+                case .subLayer(let root, let path, _):
+                    if let unitName = unitEntryName(root, unit: unit, graph: graph), graph[root].scope == unit {
+                        let node = ([unitName] + path).joined(separator: "/")
+                        add(PlanEdge(target: node, isPrevious: ref.isPrev))
+                        if result[node] == nil { result[node] = [PlanEdge(target: unitName, isPrevious: false)] }
+                    }
+                case .stepIndex(let owner) where owner == rec:
+                    add(PlanEdge(target: ":i", isPrevious: false))
+                default:
+                    break
+                }
+            }
+            result[name] = edges
+        }
+        result[":i"] = []
+        return result
+    }
+
+    /// The name of the unit entry that `id` is, or that contains `id` (nil when outside the unit).
+    static func unitEntryName(_ id: LayerID, unit: ScopeID, graph: NetworkGraph) -> String? {
+        var current = id
+        while true {
+            let node = graph[current]
+            if node.scope == unit {
+                if case .entry = node.role { return node.name }
+                if case .maskedUnit(let masked) = node.role { current = masked; continue }
+                if case .condBranch(let owner) = node.role { current = owner; continue }
+                return nil
+            }
+            guard let owner = graph[scope: node.scope].owner else { return nil }
+            current = owner
+        }
+    }
+
+    /// The references that count as dependencies of a unit layer: its own and those of everything nested
+    /// in it, except what RETURNN leaves out (a masked_computation with `masked_from` drops `from`, and
+    /// drops `mask` unless its unit reads other layers).
+    static func dependencyRefs(of id: LayerID, graph: NetworkGraph) -> [(LayerRef, ResolvedRef)] {
+        var result: [(LayerRef, ResolvedRef)] = []
+        let node = graph[id]
+        var own = graph.references(of: id).filter { $0.ref.option != "collocate_with" }
+        var nested: [(LayerRef, ResolvedRef)] = []
+        for inner in nestedLayers(of: id, graph: graph) {
+            nested += graph.references(of: inner).map { ($0.ref, $0.target) }
+        }
+        if node.className == "masked_computation", node.layer.option("masked_from")?.stringValue != nil {
+            let readsParentLayers = nested.contains { pair in
+                if case .maskedInput = pair.1 { return false }
+                if case .subnetworkInput = pair.1 { return false }
+                guard let target = pair.1.layerID else { return false }
+                return !isNested(target, in: id, graph: graph)
+            }
+            own.removeAll { $0.ref.option == "from" || (!readsParentLayers && $0.ref.option == "mask") }
+        }
+        result += own.map { ($0.ref, $0.target) }
+        result += nested
+        return result
+    }
+
+    /// All layers nested in a layer (masked unit, subnetwork / rec unit layers, cond branches), recursively.
+    static func nestedLayers(of id: LayerID, graph: NetworkGraph) -> [LayerID] {
+        var result: [LayerID] = []
+        var queue = [id]
+        while let current = queue.popLast() {
+            let node = graph[current]
+            var children: [LayerID] = []
+            if let unit = node.maskedUnit { children.append(unit) }
+            if let scope = node.childScope { children += graph[scope: scope].layers }
+            children += graph.layers.filter {
+                if case .condBranch(let owner) = $0.role { return owner == current }
+                return false
+            }.map(\.id)
+            result += children
+            queue += children
+        }
+        return result
+    }
+
+    /// True when `target` is `container` or nested inside it.
+    static func isNested(_ target: LayerID, in container: LayerID, graph: NetworkGraph) -> Bool {
+        var current: LayerID? = target
+        while let id = current {
+            if id == container { return true }
+            let node = graph[id]
+            switch node.role {
+            case .maskedUnit(let of), .condBranch(let of): current = of
+            case .entry: current = graph[scope: node.scope].owner
+            }
+        }
+        return false
+    }
+
+    /// RETURNN's needed outputs of a unit (rec.py:2922-3016).
+    static func neededOutputs(unit: ScopeID, rec: LayerID, graph: NetworkGraph) -> [String] {
+        let scope = graph[scope: unit]
+        var needed: [String] = []
+        if scope.layerByName["output"] != nil { needed.append("output") }
+        for name in scope.layerByName.keys.sorted() {
+            guard let id = scope.layerByName[name], !graph[id].layer.isIgnored else { continue }
+            let layer = graph[id].layer
+            let hasLoss = isSet(layer.option("loss"))
+            let explicitOutput = layer.option("is_output_layer")?.boolValue
+            let isOutput = explicitOutput ?? hasLoss
+            if isOutput || layer.flag("need_last") == true || (hasLoss && layer.flag("loss_only_on_non_search") != true) {
+                if !needed.contains(name) { needed.append(name) }
+            }
+        }
+        let recLayer = graph[rec].layer
+        let lengthKnown =
+            !graph.sources(of: rec).isEmpty || isSet(recLayer.option("target")) || isSet(recLayer.option("size_target"))
+            || isSet(recLayer.option("axis"))
+        if !lengthKnown, scope.layerByName["end"] != nil, !needed.contains("end") { needed.append("end") }
+        return needed
+    }
+
+    static func isSet(_ node: ConfigNode?) -> Bool {
+        guard let node else { return false }
+        switch node.value {
+        case .null: return false
+        case .bool(let b): return b
+        case .string(let s): return !s.isEmpty
+        default: return true
+        }
+    }
+
+    /// `collocate_with` names per unit layer.
+    static func collocations(unit: ScopeID, graph: NetworkGraph) -> [String: [String]] {
+        var result: [String: [String]] = [:]
+        for (name, id) in graph[scope: unit].layerByName where !graph[id].layer.collocateWith.isEmpty {
+            result[name] = graph[id].layer.collocateWith
+        }
+        return result
+    }
+
+    /// The shortest dependency cycle through `layer` within the loop, or the shortest path from it to a cycle
+    /// followed by that cycle; `prev:` edges are written as `prev:name`.
+    static func pinningChain(for layer: String, inLoop: Set<String>, deps: [String: [PlanEdge]]) -> [String] {
+        // Breadth-first search over in-loop dependency edges, keeping the path.
+        func shortestPath(from start: String, to goal: (String) -> Bool) -> [PlanEdge]? {
+            var queue: [(String, [PlanEdge])] = [(start, [])]
+            var visited: Set<String> = [start]
+            var head = 0
+            while head < queue.count {
+                let (node, path) = queue[head]
+                head += 1
+                for edge in deps[node, default: []] where inLoop.contains(edge.target) {
+                    let next = path + [edge]
+                    if goal(edge.target) { return next }
+                    if visited.insert(edge.target).inserted { queue.append((edge.target, next)) }
+                }
+            }
+            return nil
+        }
+        func render(_ start: String, _ path: [PlanEdge]) -> [String] { [start] + path.map(\.label) }
+        if let cycle = shortestPath(from: layer, to: { $0 == layer }) { return render(layer, cycle) }
+        // Not on a cycle itself: follow dependencies to a node that is.
+        let onCycle = { (node: String) -> Bool in shortestPath(from: node, to: { $0 == node }) != nil }
+        if let path = shortestPath(from: layer, to: onCycle), let last = path.last?.target,
+            let cycle = shortestPath(from: last, to: { $0 == last })
+        {
+            return render(layer, path) + cycle.map(\.label)
+        }
+        return [layer]
+    }
+}

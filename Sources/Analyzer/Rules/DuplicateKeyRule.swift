@@ -1,0 +1,46 @@
+import NetConfig
+
+/// RL004 `duplicate-key`: a key written twice in one mapping; the last one silently wins.
+public struct DuplicateKeyRule: Rule {
+    public static let id = RuleID(code: "RL004", name: "duplicate-key")
+    public static let severity = Severity.warning
+    public static let documentation = RuleDocumentation(
+        summary: "a key appears twice in one mapping",
+        what: "Every mapping of the file (network dicts, layer dicts, options) is checked for keys written more than once.",
+        why: "JSON and Python dicts keep only the last value of a duplicated key, so the first definition is silently dropped. A duplicated layer name usually means one of the two layers was meant to have another name.",
+        example: #"{"lin": {"class": "linear", "n_out": 3}, "lin": {"class": "copy"}}"#,
+        fix: "Rename or remove one of the two entries. There is no automatic fix.")
+
+    public init() {}
+
+    public func check(_ analysis: Analysis) -> [Finding] {
+        var findings: [Finding] = []
+        var stack = [analysis.config.document.root]
+        while let node = stack.popLast() {
+            switch node.value {
+            case .mapping(let entries):
+                var firstByKey: [PlainValue: ConfigEntry] = [:]
+                for entry in entries {
+                    stack.append(entry.value)
+                    guard !entry.key.isAliasCopy else { continue }
+                    let key = entry.key.plain
+                    if let first = firstByKey[key] {
+                        let text = entry.key.stringValue ?? key.description
+                        findings.append(
+                            finding(
+                                "duplicate key '\(text)'; the last definition wins and the earlier one is ignored",
+                                in: analysis, span: entry.key.span,
+                                notes: [Note("first defined here", span: first.key.span)]))
+                    } else {
+                        firstByKey[key] = entry
+                    }
+                }
+            case .sequence(let items):
+                stack.append(contentsOf: items)
+            default:
+                break
+            }
+        }
+        return findings
+    }
+}

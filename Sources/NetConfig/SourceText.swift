@@ -1,0 +1,106 @@
+/// A 1-based line and column in a source file; the column counts Unicode scalars from the line start.
+///
+/// This is the one place where positions for humans are defined: byte offsets are the truth everywhere
+/// else, and `SourceText.location(ofByte:)` derives a `TextLocation` from them. A leading UTF-8 byte
+/// order mark is not counted (as in ruff).
+public struct TextLocation: Hashable, Sendable, Comparable, Codable, CustomStringConvertible {
+    /// Line number, starting at 1.
+    public var line: Int
+    /// Column number, starting at 1, counted in Unicode scalars (SARIF `unicodeCodePoints`).
+    public var column: Int
+
+    /// Creates a location from a 1-based line and a 1-based scalar column.
+    public init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
+    }
+
+    public static func < (a: TextLocation, b: TextLocation) -> Bool {
+        (a.line, a.column) < (b.line, b.column)
+    }
+
+    public var description: String { "\(line):\(column)" }
+}
+
+/// The bytes of one input file with a line table that converts byte offsets to `TextLocation`s.
+public struct SourceText: Sendable {
+    /// The name shown in diagnostics (a path, or the `--stdin-filename`).
+    public let path: String
+    /// The file's bytes, exactly as read.
+    public let bytes: [UInt8]
+    /// Byte offset of the first byte of each line (line 1 starts at offset 0).
+    public let lineStarts: [Int]
+
+    /// Creates a source text and indexes its line starts (`\n`, `\r\n` and lone `\r` end a line).
+    public init(path: String, bytes: [UInt8]) {
+        self.path = path
+        self.bytes = bytes
+        var starts = [0]
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\n") {
+                starts.append(index + 1)
+            } else if byte == UInt8(ascii: "\r") {
+                if index + 1 < count, bytes[index + 1] == UInt8(ascii: "\n") { index += 1 }
+                starts.append(index + 1)
+            }
+            index += 1
+        }
+        self.lineStarts = starts
+    }
+
+    /// Creates a source text from a Swift string (its UTF-8 bytes).
+    public init(path: String, text: String) {
+        self.init(path: path, bytes: Array(text.utf8))
+    }
+
+    /// The 1-based line and scalar column of a byte offset (clamped to the text).
+    public func location(ofByte offset: Int) -> TextLocation {
+        let offset = max(0, min(offset, bytes.count))
+        // Binary search for the last line start <= offset.
+        var low = 0
+        var high = lineStarts.count - 1
+        while low < high {
+            let mid = (low + high + 1) / 2
+            if lineStarts[mid] <= offset { low = mid } else { high = mid - 1 }
+        }
+        let lineStart = lineStarts[low]
+        var column = 1
+        var index = lineStart
+        if low == 0, bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF, offset >= 3 {
+            index = 3
+        }
+        while index < offset {
+            // Count every byte that is not a UTF-8 continuation byte: one per scalar.
+            if bytes[index] & 0xC0 != 0x80 { column += 1 }
+            index += 1
+        }
+        return TextLocation(line: low + 1, column: column)
+    }
+
+    /// The byte range of the whole line that contains `offset`, without its line terminator.
+    public func lineRange(containing offset: Int) -> Range<Int> {
+        let line = location(ofByte: offset).line
+        return lineRange(line: line)
+    }
+
+    /// The byte range of a 1-based line, without its line terminator.
+    public func lineRange(line: Int) -> Range<Int> {
+        guard line >= 1, line <= lineStarts.count else { return bytes.count..<bytes.count }
+        let start = lineStarts[line - 1]
+        var end = line < lineStarts.count ? lineStarts[line] : bytes.count
+        while end > start, bytes[end - 1] == UInt8(ascii: "\n") || bytes[end - 1] == UInt8(ascii: "\r") {
+            end -= 1
+        }
+        return start..<end
+    }
+
+    /// The text of a byte range, decoded as UTF-8 (invalid sequences become U+FFFD).
+    public func text(_ range: Range<Int>) -> String {
+        let lower = max(0, min(range.lowerBound, bytes.count))
+        let upper = max(lower, min(range.upperBound, bytes.count))
+        return String(decoding: bytes[lower..<upper], as: UTF8.self)
+    }
+}
