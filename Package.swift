@@ -33,6 +33,6 @@ let package = Package(
         // MARK: - Tests
         .testTarget(name: "NetConfigTests", dependencies: ["NetConfig"]),
         .testTarget(name: "AnalyzerTests", dependencies: ["Analyzer", "NetConfig"]),
-        .testTarget(name: "CLITests", dependencies: ["returnn-lint", "Analyzer", "NetConfig"]),
+        .testTarget(name: "CLITests", dependencies: ["returnn-lint", "Analyzer", "NetConfig"], exclude: ["Golden"]),
     ]
 )

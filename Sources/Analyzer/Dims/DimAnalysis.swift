@@ -43,10 +43,16 @@ public struct DimAnalysis: Sendable {
                 guard engine.usedPending else { break }
                 engine.startNextPass()
             }
-            Self.evaluate(graph: graph, plans: plans, engine: engine)
+            engine.resolveDeferred { Self.evaluate(graph: graph, plans: plans, engine: engine) }
         }
         var results: [LayerID: TemplateResult] = [:]
         var frames: [LayerID: TemplateResult] = [:]
+        engine.resolveDeferred {
+            for node in graph.layers {
+                _ = engine.actualTemplate(node.id)
+                if let rec = engine.recUnitOwner(node.id) { _ = engine.template(node.id, loops: engine.actualLoops(rec) + [rec]) }
+            }
+        }
         for node in graph.layers {
             results[node.id] = engine.actualTemplate(node.id)
             if let rec = engine.recUnitOwner(node.id) {

@@ -61,7 +61,7 @@ final class TemplateEngine {
         return result
     }
 
-    /// The rec layer whose unit directly contains this layer (following masked units and cond branches).
+    /// The rec layer whose unit contains this layer (following masked units, cond branches and subnetworks).
     func recUnitOwner(_ id: LayerID) -> LayerID? {
         var current = id
         while true {
@@ -70,7 +70,9 @@ final class TemplateEngine {
             case .maskedUnit(let owner), .condBranch(let owner): current = owner
             case .entry:
                 let scope = graph[scope: node.scope]
-                return scope.kind == .recUnit ? scope.owner : nil
+                if scope.kind == .recUnit { return scope.owner }
+                guard let owner = scope.owner else { return nil }
+                current = owner
             }
         }
     }
@@ -161,11 +163,52 @@ final class TemplateEngine {
         let key = Key(layer: id, loops: loops)
         if let known = memo[key] { return known }
         if inProgress.contains(key) { return .unknown("cyclic dependency") }
+        // Long chains of layers would recurse as deep as the chain: stop at a fixed depth and let
+        // `resolveDeferred` evaluate the deferred layers from a shallow stack first.
+        if depth >= Self.maxDepth {
+            deferred.append(key)
+            return .unknown(Self.deferredReason)
+        }
+        // Once something was deferred, unwind without exploring further: the results would be thrown away.
+        if !deferred.isEmpty { return .unknown(Self.deferredReason) }
+        let deferralsBefore = deferred.count
         inProgress.insert(key)
+        depth += 1
         let result = computeTemplate(id, loops: loops)
+        depth -= 1
         inProgress.remove(key)
-        memo[key] = result
+        // A result computed from a deferred value is provisional: do not keep it.
+        if deferred.count == deferralsBefore { memo[key] = result }
         return result
+    }
+
+    /// How deep template computations may nest before they are deferred.
+    static let maxDepth = 48
+    static let deferredReason = "deferred (deep dependency chain)"
+    private var depth = 0
+    private var deferred: [Key] = []
+
+    /// Evaluates `work` until it no longer hits the depth limit, evaluating deferred layers first (deepest
+    /// first) so that every chain is computed in bounded stack depth.
+    func resolveDeferred(_ work: () -> Void) {
+        var rounds = 0
+        while true {
+            deferred.removeAll()
+            work()
+            guard !deferred.isEmpty, rounds < 100_000 else { return }
+            rounds += 1
+            // Drain: evaluating a deferred key may defer deeper ones; process until none remain.
+            var queue = deferred
+            while let key = queue.popLast() {
+                if memo[key] != nil { continue }
+                deferred.removeAll()
+                _ = template(key.layer, loops: key.loops)
+                if memo[key] == nil {
+                    queue.append(key)
+                    queue.append(contentsOf: deferred)
+                }
+            }
+        }
     }
 
     /// The template of a layer in its real placement.

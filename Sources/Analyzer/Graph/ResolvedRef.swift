@@ -80,7 +80,9 @@ extension NetworkGraph {
             scope = parent
         }
         let scopeKind = scopes[scope.index].kind
-        if ref.isPrev, scopeKind != .recUnit { return .unresolved(.previousOutsideRecUnit) }
+        // `prev:x` needs a rec loop: the scope is a rec unit, or a subnetwork inside one (RETURNN's
+        // GetLayer hands `prev:` on to the enclosing rec unit as `prev:sub/x`; RETURNN issue #698).
+        if ref.isPrev, !isInsideRecUnit(scope) { return .unresolved(.previousOutsideRecUnit) }
         switch ref.target {
         case .extra:
             return .unresolved(.extraNetwork)
@@ -103,12 +105,22 @@ extension NetworkGraph {
         }
     }
 
+    /// True for a rec unit, and for a subnetwork nested (through subnetworks only) in a rec unit.
+    private func isInsideRecUnit(_ scope: ScopeID) -> Bool {
+        var current = scopes[scope.index]
+        while current.kind == .subnetwork, let parent = current.parent { current = scopes[parent.index] }
+        return current.kind == .recUnit
+    }
+
+    /// Data keys that RETURNN creates on demand in every network (`TFNetwork.get_extern_data`).
+    static let implicitDataKeys: Set<String> = ["seq_tag", "seq_idx"]
+
     private func resolveData(key: String?, scope: ScopeID) -> ResolvedRef {
         let current = scopes[scope.index]
         switch current.kind {
         case .root:
             let resolvedKey = key ?? config.externData.defaultInputKey
-            if let known = knownDataKeys, !known.contains(resolvedKey) {
+            if let known = knownDataKeys, !known.contains(resolvedKey), !Self.implicitDataKeys.contains(resolvedKey) {
                 return .unresolved(.unknownDataKey(resolvedKey))
             }
             return .externData(key: resolvedKey)

@@ -29,7 +29,7 @@ public struct LoopPlan: Sendable {
     public let rec: LayerID
     /// True when `optimize_move_layers_out` is on (from the rec layer, else the config; default on).
     public let optimized: Bool
-    /// The unit's needed outputs (`output`, `is_output_layer`, `need_last`, loss layers, `end` if needed).
+    /// The unit's needed outputs (`output`, `is_output_layer`, `need_last`, `end` when the length is unknown).
     public let neededOutputs: [String]
     /// The dependencies of every node of the unit (layers, `:i`, sub-layer paths).
     public let dependencies: [String: [PlanEdge]]
@@ -75,15 +75,29 @@ public struct LoopPlan: Sendable {
         var order: [String] = []
         var seen = Set<String>()
         func visit(_ names: [String]) {
-            for name in names where !seen.contains(name) && deps[name] != nil {
+            // Pre-order depth-first, iteratively (a unit can have a thousand chained layers).
+            var stack: [(names: [String], next: Int)] = [(names, 0)]
+            while !stack.isEmpty {
+                let top = stack.count - 1
+                guard stack[top].next < stack[top].names.count else {
+                    stack.removeLast()
+                    continue
+                }
+                let name = stack[top].names[stack[top].next]
+                stack[top].next += 1
+                guard !seen.contains(name), deps[name] != nil else { continue }
                 seen.insert(name)
                 order.append(name)
-                visit(deps[name, default: []].map(\.target))
+                stack.append((deps[name, default: []].map(\.target), 0))
             }
         }
         visit(needed)
 
         guard optimized else {
+            // Without optimization every constructed template stays in the loop: RETURNN also constructs
+            // the templates of loss layers (and what they depend on), even though they are not needed outputs.
+            let lossLayers = LoopPlan.lossLayers(unit: unitScope, graph: graph)
+            visit(lossLayers)
             self.layersInLoop = order.sorted()
             self.inputLayersMovedOut = []
             self.outputLayersMovedOut = []
@@ -91,6 +105,90 @@ public struct LoopPlan: Sendable {
             return
         }
         let collocate = LoopPlan.collocations(unit: unitScope, graph: graph)
+        let (inLoop, movedIn, movedOut): ([String], [String], [String])
+        if collocate.isEmpty {
+            (inLoop, movedIn, movedOut) = LoopPlan.moveOutside(order: order, deps: deps)
+        } else {
+            (inLoop, movedIn, movedOut) = LoopPlan.moveOutsideWithCollocation(order: order, deps: deps, collocate: collocate)
+        }
+        self.layersInLoop = inLoop
+        self.inputLayersMovedOut = movedIn
+        self.outputLayersMovedOut = movedOut
+        var reasons: [String: [String]] = [:]
+        for layer in inLoop {
+            reasons[layer] = LoopPlan.pinningChain(for: layer, inLoop: Set(inLoop), deps: deps)
+        }
+        self.pinnedBy = reasons
+    }
+
+    // MARK: - RETURNN's _move_outside_loop
+
+    /// `_move_outside_loop` (rec.py:3974-4117) in O(n log n): first move out every output layer that no layer
+    /// left in the loop uses (current or previous frame), then input layers that depend on nothing left in the
+    /// loop, always taking the first such layer in `order` like RETURNN. Without `collocate_with`, moving a
+    /// layer only ever makes others movable, so counting the remaining users and dependencies is exact.
+    static func moveOutside(order: [String], deps: [String: [PlanEdge]]) -> (inLoop: [String], movedIn: [String], movedOut: [String]) {
+        let index = Dictionary(order.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        var inLoop = Set(order)
+        var depsOf: [[Int]] = Array(repeating: [], count: order.count)
+        var usersOf: [[Int]] = Array(repeating: [], count: order.count)
+        var selfDependent = Array(repeating: false, count: order.count)
+        for (i, name) in order.enumerated() {
+            var seen = Set<Int>()
+            for edge in deps[name, default: []] {
+                guard let j = index[edge.target], seen.insert(j).inserted else { continue }
+                if j == i { selfDependent[i] = true; continue }
+                depsOf[i].append(j)
+                usersOf[j].append(i)
+            }
+        }
+        var usersInLoop = usersOf.map(\.count)
+        var depsInLoop = depsOf.map(\.count)
+        func outputMovable(_ i: Int) -> Bool { order[i] != "end" && !selfDependent[i] && usersInLoop[i] == 0 }
+        func inputMovable(_ i: Int) -> Bool {
+            order[i] != ":i" && order[i] != "end" && !selfDependent[i] && depsInLoop[i] == 0
+        }
+        var outputCandidates = Set(order.indices.filter(outputMovable))
+        var inputCandidates = Set<Int>()
+        var movedIn: [String] = []
+        var movedOut: [String] = []
+        func remove(_ i: Int) {
+            inLoop.remove(order[i])
+            outputCandidates.remove(i)
+            inputCandidates.remove(i)
+            for j in depsOf[i] where inLoop.contains(order[j]) {
+                usersInLoop[j] -= 1
+                if outputMovable(j) { outputCandidates.insert(j) }
+            }
+            for j in usersOf[i] where inLoop.contains(order[j]) {
+                depsInLoop[j] -= 1
+                if inputMovable(j) { inputCandidates.insert(j) }
+            }
+        }
+        // Phase 1: outputs only. Phase 2: outputs first, else one input.
+        while let i = outputCandidates.min() {
+            remove(i)
+            movedOut.append(order[i])
+        }
+        inputCandidates = Set(order.indices.filter { inLoop.contains(order[$0]) && inputMovable($0) })
+        while true {
+            if let i = outputCandidates.min() {
+                remove(i)
+                movedOut.append(order[i])
+            } else if let i = inputCandidates.min() {
+                remove(i)
+                movedIn.append(order[i])
+            } else {
+                break
+            }
+        }
+        return (order.filter { inLoop.contains($0) }, movedIn, movedOut)
+    }
+
+    /// `_move_outside_loop` literally, for units that use `collocate_with` (collocated layers move together).
+    static func moveOutsideWithCollocation(order: [String], deps: [String: [PlanEdge]], collocate: [String: [String]])
+        -> (inLoop: [String], movedIn: [String], movedOut: [String])
+    {
         var inLoop = order
         var movedIn: [String] = []
         var movedOut: [String] = []
@@ -137,14 +235,7 @@ public struct LoopPlan: Sendable {
             inLoop.removeAll { $0 == layer }
             movedIn.append(layer)
         }
-        self.layersInLoop = inLoop
-        self.inputLayersMovedOut = movedIn
-        self.outputLayersMovedOut = movedOut
-        var reasons: [String: [String]] = [:]
-        for layer in inLoop {
-            reasons[layer] = LoopPlan.pinningChain(for: layer, inLoop: Set(inLoop), deps: deps)
-        }
-        self.pinnedBy = reasons
+        return (inLoop, movedIn, movedOut)
     }
 
     // MARK: - Template dependencies
@@ -159,6 +250,8 @@ public struct LoopPlan: Sendable {
             var edges: [PlanEdge] = []
             func add(_ edge: PlanEdge) { if !edges.contains(edge) { edges.append(edge) } }
             for (ref, target) in dependencyRefs(of: id, graph: graph) {
+                // References between layers nested inside this layer are internal to it.
+                if let t = target.layerID, t != id, isNested(t, in: id, graph: graph) { continue }
                 switch target {
                 case .layer(let t), .previous(let t):
                     if let unitName = unitEntryName(t, unit: unit, graph: graph) {
@@ -218,6 +311,9 @@ public struct LoopPlan: Sendable {
             }
             own.removeAll { $0.ref.option == "from" || (!readsParentLayers && $0.ref.option == "mask") }
         }
+        if node.className == "choice", ShapeRules.choiceUsesTarget(node.layer) {
+            own.removeAll { $0.ref.option == "from" }
+        }
         result += own.map { ($0.ref, $0.target) }
         result += nested
         return result
@@ -264,10 +360,9 @@ public struct LoopPlan: Sendable {
         for name in scope.layerByName.keys.sorted() {
             guard let id = scope.layerByName[name], !graph[id].layer.isIgnored else { continue }
             let layer = graph[id].layer
-            let hasLoss = isSet(layer.option("loss"))
-            let explicitOutput = layer.option("is_output_layer")?.boolValue
-            let isOutput = explicitOutput ?? hasLoss
-            if isOutput || layer.flag("need_last") == true || (hasLoss && layer.flag("loss_only_on_non_search") != true) {
+            // Loss layers are not needed outputs: RETURNN's template layers carry no loss object when the plan
+            // is made (verified with the oracle: a unit layer with only a loss is never built when optimized).
+            if layer.flag("is_output_layer") == true || layer.flag("need_last") == true {
                 if !needed.contains(name) { needed.append(name) }
             }
         }
@@ -277,6 +372,11 @@ public struct LoopPlan: Sendable {
             || isSet(recLayer.option("axis"))
         if !lengthKnown, scope.layerByName["end"] != nil, !needed.contains("end") { needed.append("end") }
         return needed
+    }
+
+    /// The unit layers with a `loss`, sorted (their templates are constructed when losses are evaluated).
+    static func lossLayers(unit: ScopeID, graph: NetworkGraph) -> [String] {
+        graph[scope: unit].layerByName.filter { isSet(graph[$0.value].layer.option("loss")) }.keys.sorted()
     }
 
     static func isSet(_ node: ConfigNode?) -> Bool {

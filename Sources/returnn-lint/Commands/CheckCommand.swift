@@ -27,6 +27,24 @@ struct LimitOptions: ParsableArguments {
             maxFileBytes: maxFileSize, maxNestingDepth: maxNesting, maxAliasExpansion: maxAliasExpansion,
             maxLayers: maxLayers)
     }
+
+    /// The largest accepted `--max-nesting`. Value trees are freed recursively by the Swift runtime, so a
+    /// deeper tree could overflow the stack when it is released, whatever the parser does.
+    static let maxNestingBound = 10_000
+
+    mutating func validate() throws {
+        let values = [
+            ("--max-file-size", maxFileSize), ("--max-nesting", maxNesting),
+            ("--max-alias-expansion", maxAliasExpansion), ("--max-layers", maxLayers),
+        ]
+        for (option, value) in values where value <= 0 {
+            throw ValidationError("\(option) must be a positive number, got \(value)")
+        }
+        if maxNesting > Self.maxNestingBound {
+            throw ValidationError(
+                "--max-nesting must be at most \(Self.maxNestingBound) (deeper trees could overflow the stack), got \(maxNesting)")
+        }
+    }
 }
 
 /// `returnn-lint check`: report findings.
@@ -110,9 +128,9 @@ struct CheckCommand: ParsableCommand {
         } else {
             switch outputFormat {
             case .text: output = TextReporter.render(findings, sources: sources)
-            case .json: output = JSONReporter.render(findings)
-            case .sarif: output = SARIFReporter.render(findings, rules: selectedRules)
-            case .github: output = GitHubReporter.render(findings)
+            case .json: output = JSONReporter.render(findings, sources: sources)
+            case .sarif: output = SARIFReporter.render(findings, rules: selectedRules, sources: sources)
+            case .github: output = GitHubReporter.render(findings, sources: sources)
             }
         }
         FileHandle.standardOutput.write(Data(output.utf8))

@@ -4,6 +4,8 @@ indirect enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case string(String)
     case int(Int)
+    /// An unsigned integer (seeds), written exactly.
+    case uint(UInt64)
     case double(Double)
     case bool(Bool)
     case null
@@ -41,6 +43,7 @@ indirect enum JSONValue: Sendable, Equatable {
             out += pad(level) + "]"
         case .string(let s): out += JSONValue.quote(s)
         case .int(let i): out += String(i)
+        case .uint(let u): out += String(u)
         case .double(let d):
             if d.isNaN { out += "\"nan\"" } else if d.isInfinite { out += d > 0 ? "\"inf\"" : "\"-inf\"" } else { out += "\(d)" }
         case .bool(let b): out += b ? "true" : "false"

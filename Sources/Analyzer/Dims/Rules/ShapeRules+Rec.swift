@@ -55,8 +55,19 @@ extension ShapeRules {
         }
     }
 
+    /// True for a choice layer that does not search (training/eval): RETURNN drops its `from` and returns
+    /// the target (`ChoiceLayer.transform_config_dict`).
+    static func choiceUsesTarget(_ layer: Layer) -> Bool {
+        layer.option("search")?.boolValue != true && layer.option("add_to_beam_scores")?.boolValue != true
+            && !LoopPlan.isSet(layer.option("scheduled_sampling")) && layer.option("target")?.isNull != true
+    }
+
     static func choice(_ r: ShapeRequest) -> TemplateResult {
-        concatSources(r).map { t in
+        if choiceUsesTarget(r.layer), let key = targetKey(r) {
+            let ref = LayerRef(parsing: "data:\(key)", span: r.layer.nameSpan, option: "target")
+            return r.engine.input(.externData(key: key), ref: ref, consumer: r.node.id, loops: r.loops)
+        }
+        return concatSources(r).map { t in
             var sparseDim = t.featureDim
             if let target = r.option("target"), target.stringValue != nil, let dim = targetDim(r) { sparseDim = dim }
             guard let sparseDim else { return .unknown("choice without a class dim") }

@@ -159,10 +159,20 @@ enum ShapeRules {
     }
 
     /// The sparse dim of a data key (`target` of softmax/linear without `n_out`).
-    static func targetDim(_ request: ShapeRequest) -> Dim? {
-        guard let target = request.string("target"), !target.hasPrefix("layer:"),
-            let t = request.engine.externTemplate(key: target)?.template
-        else { return nil }
+    static func targetDim(_ r: ShapeRequest) -> Dim? {
+        guard let target = targetKey(r), let t = r.engine.externTemplate(key: target)?.template else { return nil }
         return t.sparseDim ?? t.featureDim
+    }
+
+    /// The data key of a layer's target: `target`, or for a layer with a `loss` and no target, the config's
+    /// default target (`target` setting, else `classes`), as RETURNN's `get_default_target` does.
+    static func targetKey(_ r: ShapeRequest) -> String? {
+        if let target = r.option("target") {
+            let text = target.stringValue ?? target.elements?.first?.stringValue
+            guard let text, !text.hasPrefix("layer:") else { return nil }
+            return text
+        }
+        guard let loss = r.option("loss"), loss.stringValue != nil else { return nil }
+        return r.engine.graph.config.setting("target")?.stringValue ?? "classes"
     }
 }
