@@ -7,11 +7,32 @@ public struct Analysis: Sendable {
     public let config: NetworkConfig
     /// Layers with resolved references.
     public let graph: NetworkGraph
+    /// Loop plans and dims of every layer, as the config's `optimize_move_layers_out` says.
+    public let dims: DimAnalysis
+    /// The verdict on every `unmask` layer.
+    public let unmasks: UnmaskAnalysis
 
-    /// Analyses a config.
+    /// Analyses a config: resolves references, plans loops, infers dims and judges every unmask.
     public init(config: NetworkConfig) {
         self.config = config
-        self.graph = NetworkGraph(config: config)
+        let graph = NetworkGraph(config: config)
+        self.graph = graph
+        let dims = DimAnalysis(graph: graph)
+        self.dims = dims
+        self.unmasks = UnmaskAnalysis(graph: graph, dims: dims)
+    }
+
+    /// False for layers RETURNN never builds because nothing in their rec unit needs them (and for
+    /// everything nested in such a layer). Dims-based rules skip these.
+    public func isBuilt(_ id: LayerID) -> Bool {
+        var current = id
+        while let (rec, plan) = dims.plan(containing: current, graph: graph) {
+            let unit = graph[rec].childScope ?? graph.root
+            guard let name = LoopPlan.unitEntryName(current, unit: unit, graph: graph) else { return true }
+            if plan.placement(of: name) == .unused { return false }
+            current = rec
+        }
+        return true
     }
 
     /// The source text the config was read from.

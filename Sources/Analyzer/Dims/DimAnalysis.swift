@@ -27,6 +27,9 @@ public struct DimAnalysis: Sendable {
     public let entries: [DimEntry]
     private let resultsByLayer: [LayerID: TemplateResult]
     private let frameResults: [LayerID: TemplateResult]
+    private let inputResults: [LayerID: [TemplateResult]]
+    private let maskedAxes: [LayerID: (inSpatial: Dim, outSpatial: Dim)]
+    private let loopTimeDims: [LayerID: Dim]
 
     /// Plans every rec loop and infers every layer's dims.
     ///
@@ -61,7 +64,57 @@ public struct DimAnalysis: Sendable {
         }
         self.resultsByLayer = results
         self.frameResults = frames
+        // What every reference gives its layer, in the layer's real context (rules explain with these).
+        var inputs: [LayerID: [TemplateResult]] = [:]
+        var masked: [LayerID: (Dim, Dim)] = [:]
+        var loopDims: [LayerID: Dim] = [:]
+        engine.resolveDeferred {
+            for node in graph.layers {
+                let loops = engine.actualLoops(node.id)
+                for (ref, target) in graph.references(of: node.id) {
+                    _ = engine.input(target, ref: ref, consumer: node.id, loops: loops)
+                }
+            }
+        }
+        for node in graph.layers {
+            let loops = engine.actualLoops(node.id)
+            inputs[node.id] = graph.references(of: node.id).map { engine.input($0.target, ref: $0.ref, consumer: node.id, loops: loops) }
+            if node.className == "masked_computation", loops.isEmpty, let axes = engine.maskedDims(node.id, loops: loops) {
+                masked[node.id] = axes
+            }
+            if plans[node.id] != nil, let time = engine.loopDim(node.id) { loopDims[node.id] = time }
+        }
+        self.inputResults = inputs
+        self.maskedAxes = masked
+        self.loopTimeDims = loopDims
         self.entries = Self.makeEntries(graph: graph, plans: plans, engine: engine, results: results)
+    }
+
+    /// What each reference of a layer gives it in the layer's real context, parallel to
+    /// `NetworkGraph.references(of:)`.
+    public func inputs(of id: LayerID) -> [TemplateResult] { inputResults[id] ?? [] }
+
+    /// T (the masked axis) and T' of a masked_computation that runs outside a loop.
+    public func maskedAxes(of id: LayerID) -> (inSpatial: Dim, outSpatial: Dim)? { maskedAxes[id] }
+
+    /// The time dim of a rec layer's loop.
+    public func loopDim(of rec: LayerID) -> Dim? { loopTimeDims[rec] }
+
+    /// The loop plan of the rec unit a layer belongs to (directly, or through masked units and
+    /// subnetworks), with the rec layer.
+    public func plan(containing id: LayerID, graph: NetworkGraph) -> (rec: LayerID, plan: LoopPlan)? {
+        var current = id
+        while true {
+            let node = graph[current]
+            switch node.role {
+            case .maskedUnit(let owner), .condBranch(let owner): current = owner
+            case .entry:
+                let scope = graph[scope: node.scope]
+                guard let owner = scope.owner else { return nil }
+                if scope.kind == .recUnit, let plan = plans[owner] { return (owner, plan) }
+                current = owner
+            }
+        }
     }
 
     /// The template of a layer in its real context.

@@ -49,6 +49,14 @@ public enum RuleRegistry {
         UnknownClassRule.self,
         DuplicateKeyRule.self,
         InvalidOptionRule.self,
+        UnmaskRedundantRule.self,
+        UnmaskNeededRule.self,
+        UnmaskOnMaskedComputationRule.self,
+        UnmaskMaskMismatchRule.self,
+        UnmaskPaddingHazardRule.self,
+        MaskedInitialOutputRule.self,
+        MaskedMaskShapeRule.self,
+        UnusedUnmaskRule.self,
     ].sorted { $0.id < $1.id }
 
     /// The rule with this code (`RL101`, case-insensitive) or name (`unmask-redundant`).

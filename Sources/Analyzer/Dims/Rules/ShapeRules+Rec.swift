@@ -141,19 +141,15 @@ extension ShapeRules {
         return maskedOutput(unit: engine.template(unit, loops: r.loops), masked: id, loops: r.loops, engine: engine)
     }
 
-    /// Why a mask template is invalid for a masked_computation (`[B]` bool inside a loop, `[B,T]` bool outside).
+    /// Why a mask template fails RETURNN's assertion (rec.py:9114-9121): bool with `shape == ()` inside a loop,
+    /// bool with `shape == (None,)` and a time axis outside.
     static func maskProblem(_ m: TensorTemplate, inLoop: Bool, masked: LayerID, loops: [LayerID], engine: TemplateEngine) -> String? {
         if m.dtype != "bool" { return "dtype \(m.dtype), expected bool" }
-        if inLoop {
-            return m.dims == [.batch] ? nil : "inside a loop the mask must be [B]"
-        }
         let nonBatch = m.dims.filter { $0.kind != .batch }
-        guard m.batchAxis != nil, nonBatch.count == 1, nonBatch[0].isDynamic else {
-            return "outside a loop the mask must be [B,T]"
+        if inLoop {
+            return nonBatch.isEmpty ? nil : "inside a loop the mask must be [B]"
         }
-        if let dims = engine.maskedDims(masked, loops: loops), nonBatch[0] != dims.inSpatial {
-            return "the mask's time dim \(nonBatch[0].name) is not the masked axis \(dims.inSpatial.name)"
-        }
+        guard nonBatch.count == 1, nonBatch[0].isDynamic else { return "outside a loop the mask must be [B,T]" }
         return nil
     }
 

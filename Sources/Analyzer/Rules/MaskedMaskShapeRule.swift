@@ -1,0 +1,49 @@
+import NetConfig
+
+/// RL107 `masked-mask-shape`: a masked_computation mask with the wrong shape or dtype for its context.
+public struct MaskedMaskShapeRule: Rule {
+    public static let id = RuleID(code: "RL107", name: "masked-mask-shape")
+    public static let severity = Severity.error
+    public static let documentation = RuleDocumentation(
+        summary: "a masked_computation mask must be [B] bool inside a loop and [B,T] bool outside",
+        what: "The mask's inferred dims and dtype in the masked layer's context (inside the loop per frame, moved out or at top level over the sequence).",
+        why: "RETURNN asserts exactly this (`invalid mask ... (inside/outside rec loop)`); a mask that works in the loop can break when the layer is moved out, and vice versa.",
+        example: #""mask": {"class": "compare", "from": "data:source", "kind": "greater", "value": 0}   # [B,F] per frame, not [B]"#,
+        fix: "Reduce the mask to [B] per frame (e.g. `reduce` over F) and make it bool. No automatic fix.")
+
+    public init() {}
+
+    public func check(_ analysis: Analysis) -> [Finding] {
+        let graph = analysis.graph
+        var findings: [Finding] = []
+        for node in graph.layers where node.className == "masked_computation" && node.isEffective && !node.layer.isIgnored && analysis.isBuilt(node.id) {
+            // With masked_from and a unit that reads nothing else, RETURNN drops the mask.
+            if node.layer.option("masked_from")?.stringValue != nil { continue }
+            guard let index = graph.references(of: node.id).firstIndex(where: { $0.ref.option == "mask" }),
+                let ref = graph.references(of: node.id)[safe: index]?.ref,
+                let mask = analysis.dims.inputs(of: node.id)[safe: index]?.template
+            else { continue }
+            let inLoop = Self.isInLoop(node.id, analysis: analysis)
+            guard let problem = Self.problem(mask, inLoop: inLoop) else { continue }
+            findings.append(
+                finding(
+                    "mask '\(ref.raw)' of masked_computation '\(node.name)' is \(mask) but \(problem)", in: analysis,
+                    span: ref.span, layer: node.id,
+                    notes: [Note(inLoop ? "the layer runs inside a rec loop, one frame at a time" : "the layer runs over whole sequences (top level or moved out of a loop)")]))
+        }
+        return findings
+    }
+
+    static func isInLoop(_ id: LayerID, analysis: Analysis) -> Bool {
+        guard let (rec, plan) = analysis.dims.plan(containing: id, graph: analysis.graph) else { return false }
+        let name = LoopPlan.unitEntryName(id, unit: analysis.graph[rec].childScope ?? analysis.graph.root, graph: analysis.graph) ?? analysis.graph[id].name
+        return plan.placement(of: name) == .inLoop
+    }
+
+    static func problem(_ m: TensorTemplate, inLoop: Bool) -> String? {
+        if m.dtype != "bool" { return "it must be bool" }
+        let nonBatch = m.dims.filter { $0.kind != .batch }
+        if inLoop { return nonBatch.isEmpty ? nil : "inside a loop it must be [B]" }
+        return nonBatch.count == 1 && nonBatch[0].isDynamic ? nil : "outside a loop it must be [B,T]"
+    }
+}

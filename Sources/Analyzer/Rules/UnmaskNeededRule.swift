@@ -1,0 +1,95 @@
+import NetConfig
+
+/// RL102 `unmask-needed`: a value on a masked axis T' meets values on T (or is used per frame) without an unmask.
+public struct UnmaskNeededRule: Rule {
+    public static let id = RuleID(code: "RL102", name: "unmask-needed")
+    public static let severity = Severity.error
+    public static let documentation = RuleDocumentation(
+        summary: "a masked output (on T') meets T without an unmask",
+        what: """
+            Outside rec loops (top level, plain subnetworks) a masked_computation's output stays on T' = sum(mask); \
+            RETURNN unmasks it implicitly only when the layer was moved out of a rec loop. A layer that combines a T' \
+            value with a T value fails to build (`cannot match the axes ...`). Inside a loop, the output of a \
+            masked_computation with `masked_from` is handed in whole (all T' frames), so using it per frame needs an \
+            unmask too.
+            """,
+        why: "RETURNN refuses the network at build time (verified for combine/eval/copy, BehaviorVersion 0, 12 and 21); with masked_from the values are silently wrong.",
+        example: """
+            "masked": {"class": "masked_computation", "from": "data", "mask": "mask", "unit": {"class": "linear", "n_out": 3}},
+            "output": {"class": "combine", "kind": "add", "from": ["masked", "lin"]}    # T' meets T
+            """,
+        fix: """
+            An unsafe fix inserts a `copy` of the masked output and an `unmask` of that copy with the masked layer's \
+            mask, and points the consumer at the unmask. It changes what the network computes (frames where the mask is \
+            false repeat the last masked frame; leading frames are 0), so it is never applied without --unsafe-fixes.
+            """)
+
+    public init() {}
+
+    public func check(_ analysis: Analysis) -> [Finding] {
+        let graph = analysis.graph
+        var findings: [Finding] = []
+        for node in graph.layers where node.isEffective && !node.layer.isIgnored && node.className != "unmask" && analysis.isBuilt(node.id) {
+            let inputs = analysis.dims.inputs(of: node.id)
+            let references = graph.references(of: node.id)
+            let known = zip(references, inputs).compactMap { pair -> (ref: LayerRef, template: TensorTemplate)? in
+                pair.1.template.map { (pair.0.ref, $0) }
+            }
+            guard let (maskedRef, maskedTemplate) = known.first(where: { $0.template.dims.contains { $0.masked != nil } }),
+                let tPrime = maskedTemplate.dims.first(where: { $0.masked != nil }), let origin = tPrime.masked
+            else { continue }
+            let result = analysis.dims.result(for: node.id)
+            // (a) T' meets T in a layer that RETURNN refuses to build.
+            if result.failure != nil,
+                let (otherRef, _) = known.first(where: { $0.template.dims.contains { $0.name == origin.base } && $0.ref != maskedRef })
+            {
+                let message = "'\(node.name)' combines '\(maskedRef.raw)' on T' '\(tPrime.name)' with '\(otherRef.raw)' on '\(origin.base)'; RETURNN cannot match the axes and refuses to build it"
+                let notes = [
+                    Note("'\(tPrime.name)' holds only the frames of '\(origin.base)' where '\(origin.mask)' is true (made by '\(origin.producer)'); outside rec loops nothing is unmasked implicitly"),
+                    Note("unmask '\(maskedRef.raw)' with mask '\(origin.mask)' before it meets '\(otherRef.raw)'"),
+                ]
+                findings.append(
+                    finding(message, in: analysis, span: maskedRef.span, layer: node.id, notes: notes,
+                            fix: InsertUnmaskFix.make(consumer: node.id, ref: maskedRef, origin: origin, in: analysis)))
+                continue
+            }
+            // (b) A masked_from output handed whole into a loop and used per frame.
+            if analysis.dims.plan(containing: node.id, graph: graph)?.plan.placement(of: node.name) == .inLoop,
+                maskedTemplate.timeAxis != nil
+            {
+                let message = "'\(node.name)' runs per frame inside the loop but '\(maskedRef.raw)' is the whole sequence on T' '\(tPrime.name)' (masked_from); unmask it first"
+                let notes = [Note("a masked_computation with masked_from is not unmasked automatically (RETURNN PR #976 excludes it); inside the loop an 'unmask' with mask '\(origin.mask)' picks the current frame")]
+                findings.append(finding(message, in: analysis, span: maskedRef.span, layer: node.id, notes: notes))
+            }
+        }
+        return findings
+    }
+}
+
+/// The unsafe rewrite for RL102: unmask a T' value before it meets T.
+enum InsertUnmaskFix {
+    static func make(consumer: LayerID, ref: LayerRef, origin: Dim.MaskedOrigin, in analysis: Analysis) -> Fix? {
+        let graph = analysis.graph
+        guard ref.baseLevels == 0, !ref.isPrev, case .layer(let path) = ref.target, path.count == 1,
+            let (entry, mapping) = LayerEdits.entry(of: consumer, in: analysis), !LayerEdits.touchesAlias([entry.key, mapping])
+        else { return nil }
+        // The mask is written relative to the masked layer; it must be readable from the consumer's scope.
+        guard let producer = graph.layers.first(where: { $0.pathString == origin.producer }), producer.scope == graph[consumer].scope
+        else { return nil }
+        let editor = ConfigEditor(analysis.config.document)
+        let scope = graph[consumer].scope
+        let copyName = LayerEdits.uniqueName("\(path[0])_copy", in: scope, graph: graph)
+        let unmaskName = LayerEdits.uniqueName("\(path[0])_unmask", in: scope, graph: graph)
+        let q = ConfigEditor.jsonQuoted
+        let copyValue = "{\(q("class")): \(q("copy")), \(q("from")): \(q(path[0]))}"
+        let unmaskValue = "{\(q("class")): \(q("unmask")), \(q("from")): \(q(copyName)), \(q("mask")): \(q(origin.mask))}"
+        guard let redirect = LayerEdits.replaceReference(ref, with: unmaskName, editor: editor) else { return nil }
+        let insert = TextEdit(
+            range: editor.insertEntry(key: copyName, valueJSON: copyValue, before: entry, in: mapping).range,
+            replacement: editor.insertEntry(key: copyName, valueJSON: copyValue, before: entry, in: mapping).replacement
+                + editor.insertEntry(key: unmaskName, valueJSON: unmaskValue, before: entry, in: mapping).replacement)
+        return Fix(
+            message: "insert '\(copyName)' and '\(unmaskName)' (unmask with mask '\(origin.mask)') and use it in '\(graph[consumer].name)'; frames where the mask is false repeat the last masked frame",
+            edits: [insert, redirect], applicability: .unsafe)
+    }
+}
