@@ -59,10 +59,10 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .long, help: "Report format.")
     var outputFormat: OutputFormat = .text
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Only these rules (codes, names or code prefixes; comma-separated).")
+    @Option(name: .long, help: "Only these rules (codes, names or code prefixes; comma-separated).")
     var select: [String] = []
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Skip these rules (codes, names or code prefixes; comma-separated).")
+    @Option(name: .long, help: "Skip these rules (codes, names or code prefixes; comma-separated).")
     var ignore: [String] = []
 
     @Flag(name: .long, help: "Exit 0 even when there are findings (2 still means an input error).")
@@ -76,7 +76,10 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var limitOptions: LimitOptions
 
+    @OptionGroup var fixOptions: FixCommandOptions
+
     func validate() throws {
+        if fixOptions.verifyTrials < 1 { throw ValidationError("--verify-trials must be at least 1") }
         if paths.isEmpty && stdinFilename == nil {
             throw ValidationError("give at least one file or directory, or '-' for standard input")
         }
@@ -115,14 +118,55 @@ struct CheckCommand: ParsableCommand {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)
         }
-        let runner = LintRunner(rules: selectedRules, limits: limitOptions.limits)
+        let fixing = fixOptions.fix || fixOptions.diff
+        var runner = LintRunner(rules: selectedRules, limits: limitOptions.limits)
+        if fixing { runner.fixOptions = fixOptions.engineOptions(rules: selectedRules, limits: limitOptions.limits) }
         let results = runner.run(inputs)
+        var errors = results.contains { $0.error != nil }
+        var changedFiles = 0
+        var diffText = ""
+        // Standard input with --fix: the fixed text goes to standard output, the report to standard error.
+        let reportToStderr = fixOptions.fix && !fixOptions.diff && inputs.contains { $0.readPath == nil }
         for result in results {
             if let error = result.error { FileHandle.standardError.write(Data((error + "\n").utf8)) }
+            guard let outcome = result.fixOutcome else { continue }
+            if !outcome.changed {
+                // Standard input is always echoed in fix mode, so that editor pipes never lose text.
+                if fixOptions.fix, !fixOptions.diff, result.input.readPath == nil { FileHandle.standardOutput.write(Data(outcome.fixedBytes)) }
+                continue
+            }
+            changedFiles += 1
+            if fixOptions.diff {
+                diffText += UnifiedDiff.render(old: outcome.original.bytes, new: outcome.fixedBytes, path: result.input.displayPath)
+            } else if let path = result.input.readPath {
+                do {
+                    try AtomicWriter.write(outcome.fixedBytes, to: path)
+                } catch {
+                    FileHandle.standardError.write(Data("\(error)\n".utf8))
+                    errors = true
+                }
+            } else {
+                FileHandle.standardOutput.write(Data(outcome.fixedBytes))
+            }
+        }
+        if fixing {
+            for result in results {
+                if let problem = result.fixOutcome?.problem {
+                    FileHandle.standardError.write(Data("\(result.input.displayPath): warning: \(problem)\n".utf8))
+                }
+            }
+        }
+        if fixOptions.diff {
+            FileHandle.standardOutput.write(Data(diffText.utf8))
+            let fixedCount = results.reduce(0) { $0 + ($1.fixOutcome?.applied.count ?? 0) }
+            FileHandle.standardError.write(Data("Would fix \(fixedCount) finding\(fixedCount == 1 ? "" : "s") in \(changedFiles) file\(changedFiles == 1 ? "" : "s").\n".utf8))
+            if errors { throw ExitCode(2) }
+            if changedFiles > 0 && !exitZero { throw ExitCode(1) }
+            return
         }
         let findings = results.flatMap(\.findings).sorted(by: Finding.reportOrder)
-        let sources = Dictionary(results.compactMap { r in r.source.map { (r.input.displayPath, $0) } }, uniquingKeysWith: { a, _ in a })
-        let output: String
+        let sources = Dictionary(results.compactMap { r in r.reportSource.map { (r.input.displayPath, $0) } }, uniquingKeysWith: { a, _ in a })
+        var output: String
         if statistics {
             output = StatisticsReporter.render(findings, format: outputFormat)
         } else {
@@ -133,8 +177,57 @@ struct CheckCommand: ParsableCommand {
             case .github: output = GitHubReporter.render(findings, sources: sources)
             }
         }
-        FileHandle.standardOutput.write(Data(output.utf8))
-        if results.contains(where: { $0.error != nil }) { throw ExitCode(2) }
-        if !findings.isEmpty && !exitZero { throw ExitCode(1) }
+        if fixOptions.fix, outputFormat == .text, !statistics {
+            for result in results {
+                for applied in result.fixOutcome?.applied ?? [] {
+                    let verification = applied.fix?.verification.map { " [verification: \(VerificationText.summary($0))]" } ?? ""
+                    output += "fixed \(applied.file):\(applied.start.line):\(applied.start.column): \(applied.rule.code) \(applied.fix?.message ?? applied.message)\(verification)\n"
+                }
+            }
+            let fixedCount = results.reduce(0) { $0 + ($1.fixOutcome?.applied.count ?? 0) }
+            output += "Fixed \(fixedCount) finding\(fixedCount == 1 ? "" : "s") in \(changedFiles) file\(changedFiles == 1 ? "" : "s").\n"
+        }
+        (reportToStderr ? FileHandle.standardError : FileHandle.standardOutput).write(Data(output.utf8))
+        if errors { throw ExitCode(2) }
+        if exitZero { return }
+        if !findings.isEmpty { throw ExitCode(1) }
+        if fixOptions.exitNonZeroOnFix && changedFiles > 0 { throw ExitCode(1) }
     }
+}
+
+/// The options of `check --fix`.
+struct FixCommandOptions: ParsableArguments {
+    @Flag(name: .long, help: "Apply safe fixes (each verified numerically first) and write the files.")
+    var fix = false
+
+    @Flag(name: .long, help: "Also apply unsafe fixes (they change what the network computes); inconclusive verifications are accepted.")
+    var unsafeFixes = false
+
+    @Flag(name: .long, help: "Print a unified diff of the fixes instead of writing files; exit 1 if anything would change.")
+    var diff = false
+
+    @Flag(name: .long, help: "Exit 1 when a file was changed, even if no finding remains (for pre-commit hooks).")
+    var exitNonZeroOnFix = false
+
+    @Flag(name: .long, help: "Skip the numeric verification of fixes (not recommended).")
+    var noVerify = false
+
+    @Option(name: .long, help: "Trials of the numeric verification.")
+    var verifyTrials: Int = 8
+
+    @Option(name: .long, help: "Seed of the numeric verification.")
+    var verifySeed: UInt64 = 0x5EED
+
+    /// The engine options these flags mean.
+    func engineOptions(rules: [any Rule.Type], limits: ParseLimits) -> FixEngineSettings {
+        FixEngineSettings(
+            options: FixOptions(includeUnsafe: unsafeFixes, verify: !noVerify, rules: rules, limits: limits),
+            verifier: NumericVerifier(trials: verifyTrials, seed: verifySeed))
+    }
+}
+
+/// What `LintRunner` needs to fix files.
+struct FixEngineSettings: Sendable {
+    var options: FixOptions
+    var verifier: NumericVerifier
 }

@@ -13,12 +13,22 @@ struct FileResult: Sendable {
     var findings: [Finding] = []
     /// A one-line error that stopped this file (`FILE:LINE:COL: error: …`), exit code 2.
     var error: String?
+    /// In fix mode: what the fix engine did.
+    var fixOutcome: FixOutcome?
+
+    /// The text the findings point into (the fixed text after `--fix`).
+    var reportSource: SourceText? {
+        guard let outcome = fixOutcome, let source else { return source }
+        return SourceText(path: source.path, bytes: outcome.fixedBytes)
+    }
 }
 
 /// Lints many files in parallel; results come back in input order.
 struct LintRunner: Sendable {
     var rules: [any Rule.Type]
     var limits: ParseLimits
+    /// Set in fix mode.
+    var fixOptions: FixEngineSettings?
 
     func run(_ inputs: [InputFile]) -> [FileResult] {
         let results = ResultSlots<FileResult>(count: inputs.count)
@@ -40,8 +50,15 @@ struct LintRunner: Sendable {
         }
         result.source = source
         do {
-            let config = try NetworkConfig.load(source, format: formatFor(input), limits: limits)
-            result.findings = Analysis(config: config).findings(rules: rules)
+            if let fixOptions {
+                let outcome = try FixEngine.run(source, format: formatFor(input), options: fixOptions.options, verifier: fixOptions.verifier)
+                result.fixOutcome = outcome
+                // After fixing, the report shows what remains (in the fixed text).
+                result.findings = outcome.remaining
+            } else {
+                let config = try NetworkConfig.load(source, format: formatFor(input), limits: limits)
+                result.findings = Analysis(config: config).findings(rules: rules)
+            }
         } catch {
             result.error = error.rendered(in: source)
         }

@@ -1,0 +1,248 @@
+import NetConfig
+
+/// Verifies a rewrite numerically with the embedded evaluator: the original and the rewritten network run with
+/// the same parameters on the same inputs, in both loop modes, over several seeded trials, and every layer they
+/// have in common that depends on the change (the outputs included) must agree on valid frames.
+///
+/// Trials vary batch size (3-4), lengths (unequal, one at the maximum), padding (zero and random non-zero) and,
+/// every other trial, the masks of masked computations: one sequence all false, one all true, one false at
+/// t=0, the rest random. Unsupported layers upstream of the change get the same random stand-ins in both
+/// networks; anything else that cannot be evaluated makes the result inconclusive.
+public struct NumericVerifier: RewriteVerifier {
+    /// Trials to run (default 8).
+    public var trials: Int
+    /// The base seed; trial `i` uses `seed + i`.
+    public var seed: UInt64
+    /// Absolute and relative tolerance (a value passes if within either).
+    public var absoluteTolerance: Double
+    public var relativeTolerance: Double
+
+    /// Creates a verifier.
+    public init(trials: Int = 8, seed: UInt64 = 0x5EED, absoluteTolerance: Double = 1e-5, relativeTolerance: Double = 1e-4) {
+        self.trials = trials
+        self.seed = seed
+        self.absoluteTolerance = absoluteTolerance
+        self.relativeTolerance = relativeTolerance
+    }
+
+    public func verify(original: NetworkConfig, rewritten: NetworkConfig, changed: Set<String>) -> Verification {
+        let graphA = NetworkGraph(config: original)
+        let graphB = NetworkGraph(config: rewritten)
+        let downstream = Self.downstream(of: changed, in: graphA).union(Self.downstream(of: changed, in: graphB))
+        let upstreamA = Set(graphA.layers.filter { !downstream.contains($0.pathString) }.map(\.id))
+        let upstreamB = Set(graphB.layers.filter { !downstream.contains($0.pathString) }.map(\.id))
+        let parameters = ParameterStore.random(seed: seed)
+        var maxDiff = 0.0
+        var compared = 0
+        var standIns = Set<String>()
+        for trial in 0..<trials {
+            let trialSeed = seed &+ UInt64(trial)
+            let inputs: EvaluationInputs
+            do {
+                inputs = try EvaluationInputs.random(
+                    for: graphA, seed: trialSeed, batch: 3 + trial % 2, maxLength: 5 + trial % 3, padding: trial % 2 == 0 ? .random : .zero)
+            } catch {
+                return inconclusive("cannot make inputs: \(error)", trial: trial, compared: compared, maxDiff: maxDiff, standIns: standIns)
+            }
+            let overridesA = trial % 2 == 1 ? maskOverrides(graphA, inputs: inputs, seed: trialSeed) : [:]
+            let overridesB = trial % 2 == 1 ? Self.translate(overridesA, from: graphA, to: graphB) : [:]
+            for mode in LoopMode.allCases {
+                let optionsA = EvaluationOptions(standIns: .layers(upstreamA), standInSeed: trialSeed, overrides: overridesA, collectLoopLayers: true)
+                let optionsB = EvaluationOptions(standIns: .layers(upstreamB), standInSeed: trialSeed, overrides: overridesB, collectLoopLayers: true)
+                let resultA: EvaluationResult
+                let resultB: EvaluationResult
+                do {
+                    resultA = try Evaluator(graph: graphA).evaluate(inputs: inputs, parameters: parameters, mode: mode, options: optionsA)
+                } catch {
+                    return inconclusive("the original cannot be evaluated (\(mode.rawValue)): \(error)", trial: trial, compared: compared, maxDiff: maxDiff, standIns: standIns)
+                }
+                do {
+                    resultB = try Evaluator(graph: graphB).evaluate(inputs: inputs, parameters: parameters, mode: mode, options: optionsB)
+                } catch {
+                    return Verification(
+                        status: .failed, trials: trial + 1, seed: seed, maxAbsDiff: maxDiff, standIns: standIns.sorted(),
+                        detail: "the rewrite cannot be evaluated (\(mode.rawValue)) while the original can: \(error)", comparedLayers: compared)
+                }
+                standIns.formUnion(resultA.standIns.map(\.path))
+                standIns.formUnion(resultB.standIns.map(\.path))
+                let valuesA = Self.byLayer(resultA)
+                let valuesB = Self.byLayer(resultB)
+                var comparedHere = 0
+                for (path, a) in valuesA.sorted(by: { $0.key < $1.key }) {
+                    guard let b = valuesB[path], downstream.contains(path) || Self.isOutput(path, graphA) else { continue }
+                    switch Self.compare(a, b, atol: absoluteTolerance, rtol: relativeTolerance) {
+                    case .equal(let diff):
+                        maxDiff = max(maxDiff, diff)
+                        comparedHere += 1
+                    case .incomparable:
+                        continue
+                    case .different(let index, let x, let y, let diff):
+                        return Verification(
+                            status: .failed, trials: trial + 1, seed: seed, maxAbsDiff: max(maxDiff, diff), standIns: standIns.sorted(),
+                            detail: "values differ in '\(path)' (\(mode.rawValue))",
+                            counterexample: Verification.Counterexample(
+                                trial: trial, seed: trialSeed, layer: path, mode: mode.rawValue, index: index, original: x, rewritten: y),
+                            comparedLayers: compared + comparedHere)
+                    }
+                }
+                // The rewrite must still compute every output the original computes.
+                let outputsA = Set(valuesA.keys.filter { Self.isOutput($0, graphA) })
+                let missing = outputsA.subtracting(valuesB.keys)
+                if !missing.isEmpty {
+                    return Verification(
+                        status: .failed, trials: trial + 1, seed: seed, maxAbsDiff: maxDiff, standIns: standIns.sorted(),
+                        detail: "the rewrite no longer computes \(missing.sorted().joined(separator: ", ")) (\(mode.rawValue))", comparedLayers: compared)
+                }
+                if comparedHere == 0 {
+                    let reasons = (resultA.unsupported + resultA.blocked).prefix(3).map(\.description).joined(separator: "; ")
+                    return inconclusive(
+                        "no layer that depends on the change could be evaluated (\(mode.rawValue))\(reasons.isEmpty ? "" : ": \(reasons)")",
+                        trial: trial, compared: compared, maxDiff: maxDiff, standIns: standIns)
+                }
+                compared += comparedHere
+            }
+        }
+        return Verification(status: .passed, trials: trials, seed: seed, maxAbsDiff: maxDiff, standIns: standIns.sorted(), comparedLayers: compared)
+    }
+
+    private func inconclusive(_ detail: String, trial: Int, compared: Int, maxDiff: Double, standIns: Set<String>) -> Verification {
+        Verification(status: .inconclusive, trials: trial, seed: seed, maxAbsDiff: maxDiff, standIns: standIns.sorted(), detail: detail, comparedLayers: compared)
+    }
+
+    // MARK: - Helpers
+
+    /// Values by layer path with the context tag removed (`output/[out]/x` and `output/[loop]/x` are both
+    /// `output/x`): a rewrite may change where RETURNN places a layer, not what it computes.
+    static func byLayer(_ result: EvaluationResult) -> [String: Tensor] {
+        var values: [String: Tensor] = [:]
+        for path in result.paths {
+            guard let value = result.outputs[path] else { continue }
+            let key = path.replacingTags()
+            if values[key] == nil { values[key] = value }
+        }
+        return values
+    }
+
+    /// True for the network's outputs: top-level `output`, `is_output_layer`, losses.
+    static func isOutput(_ path: String, _ graph: NetworkGraph) -> Bool {
+        guard let node = graph.layers.first(where: { $0.pathString == path }) else { return false }
+        return node.scope == graph.root && UnmaskAnalysis.isUsed(node.id, graph: graph) && UnmaskAnalysis.consumers(of: node.id, graph: graph).isEmpty
+    }
+
+    /// Paths of the changed layers and of every layer that (transitively) reads them, plus the layers that
+    /// contain them (a rec layer's output changes when its unit changes).
+    static func downstream(of changed: Set<String>, in graph: NetworkGraph) -> Set<String> {
+        var result = Set<String>()
+        var queue = graph.layers.filter { changed.contains($0.pathString) }.map(\.id)
+        var seen = Set(queue)
+        var readers: [LayerID: [LayerID]] = [:]
+        for node in graph.layers {
+            for (_, target) in graph.references(of: node.id) {
+                if let t = target.layerID { readers[t, default: []].append(node.id) }
+                if case .subLayer(let root, _, _) = target { readers[root, default: []].append(node.id) }
+            }
+            // Containers depend on what they contain.
+            if let scope = node.childScope { for inner in graph[scope: scope].layers { readers[inner, default: []].append(node.id) } }
+            if let unit = node.maskedUnit { readers[unit, default: []].append(node.id) }
+        }
+        while let id = queue.popLast() {
+            result.insert(graph[id].pathString)
+            for reader in readers[id, default: []] where seen.insert(reader).inserted { queue.append(reader) }
+        }
+        return result
+    }
+
+    /// Mask overrides: every masked_computation whose mask is a layer gets a pattern mask over its masked axis
+    /// (the loop's time dim inside a rec unit).
+    func maskOverrides(_ graph: NetworkGraph, inputs: EvaluationInputs, seed: UInt64) -> [LayerID: Tensor] {
+        let dims = DimAnalysis(graph: graph)
+        var overrides: [LayerID: Tensor] = [:]
+        for node in graph.layers where node.className == "masked_computation" {
+            guard let mask = graph.reference(of: node.id, option: "mask"), case .layer(let maskLayer) = mask.target,
+                overrides[maskLayer] == nil
+            else { continue }
+            let time: Dim?
+            if let (rec, _) = dims.plan(containing: node.id, graph: graph) {
+                time = dims.loopDim(of: rec)
+            } else {
+                time = dims.maskedAxes(of: node.id)?.inSpatial
+            }
+            guard let time, let lengths = inputs.data.values.compactMap({ $0.lengths[time.name] }).first,
+                let pattern = try? Tensor.maskPattern(time: time, lengths: lengths, seed: seed)
+            else { continue }
+            overrides[maskLayer] = pattern
+        }
+        return overrides
+    }
+
+    /// The same overrides for the layers with the same paths in another graph.
+    static func translate(_ overrides: [LayerID: Tensor], from a: NetworkGraph, to b: NetworkGraph) -> [LayerID: Tensor] {
+        var byPath: [String: LayerID] = [:]
+        for node in b.layers where node.isEffective { byPath[node.pathString] = node.id }
+        var result: [LayerID: Tensor] = [:]
+        for (id, tensor) in overrides {
+            if let target = byPath[a[id].pathString] { result[target] = tensor }
+        }
+        return result
+    }
+
+    enum Comparison {
+        case equal(Double)
+        case different(index: [Int], original: Double, rewritten: Double, diff: Double)
+        case incomparable
+    }
+
+    /// Compares two tensors on valid frames: dims are matched by name (then by kind/size in order).
+    static func compare(_ a: Tensor, _ b: Tensor, atol: Double, rtol: Double) -> Comparison {
+        guard a.dims.count == b.dims.count, let permutation = alignment(a.dims, b.dims) else { return .incomparable }
+        let shapeB = permutation.map { b.shape[$0] }
+        guard shapeB == a.shape else { return .incomparable }
+        let valid = a.validMask()
+        let stridesA = Tensor.strides(for: a.shape)
+        let stridesB = Tensor.strides(for: b.shape)
+        var maxDiff = 0.0
+        var index = [Int](repeating: 0, count: a.shape.count)
+        for flat in 0..<a.values.count {
+            var rest = flat
+            for axis in 0..<a.shape.count {
+                index[axis] = rest / stridesA[axis]
+                rest %= stridesA[axis]
+            }
+            guard valid[flat] else { continue }
+            var flatB = 0
+            for axis in 0..<a.shape.count { flatB += index[axis] * stridesB[permutation[axis]] }
+            let x = Double(a.values[flat])
+            let y = Double(b.values[flatB])
+            if x.isNaN && y.isNaN { continue }
+            let diff = abs(x - y)
+            if !(diff <= atol + rtol * abs(x)) { return .different(index: index, original: x, rewritten: y, diff: diff) }
+            maxDiff = max(maxDiff, diff)
+        }
+        return .equal(maxDiff)
+    }
+
+    /// For each axis of `a`, the axis of `b` holding the same dim.
+    static func alignment(_ a: [Dim], _ b: [Dim]) -> [Int]? {
+        var used = Set<Int>()
+        var result: [Int] = []
+        for dim in a {
+            if let j = b.indices.first(where: { !used.contains($0) && b[$0] == dim }) {
+                used.insert(j)
+                result.append(j)
+            } else if let j = b.indices.first(where: { !used.contains($0) && b[$0].kind == dim.kind && b[$0].size == dim.size }) {
+                used.insert(j)
+                result.append(j)
+            } else {
+                return nil
+            }
+        }
+        return result
+    }
+}
+
+extension String {
+    /// The path without context tags (`/[loop]`, `/[in]`, `/[out]`).
+    func replacingTags() -> String {
+        split(separator: "/").filter { !["[loop]", "[in]", "[out]"].contains($0) }.joined(separator: "/")
+    }
+}

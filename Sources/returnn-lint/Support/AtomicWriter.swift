@@ -1,0 +1,49 @@
+import Foundation
+
+/// Writes files atomically: the new bytes go to a temporary file in the same folder, which then replaces the
+/// original with `rename(2)`; the original's permission bits are kept. A failure (or a kill) at any point
+/// leaves either the old or the new file, never a partial one.
+enum AtomicWriter {
+    struct WriteError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Test hook: when this environment variable is set, the write stops after the temporary file is written
+    /// and before the rename, as if the process had been killed there.
+    static let failBeforeRenameVariable = "RETURNN_LINT_TEST_FAIL_BEFORE_RENAME"
+
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        let temporary = (folder as NSString).appendingPathComponent(".\(url.lastPathComponent).returnn-lint-\(getpid()).tmp")
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let mode = (attributes?[.posixPermissions] as? NSNumber)?.uint16Value ?? 0o644
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode_t(mode))
+        guard fd >= 0 else { throw WriteError(description: "\(path): error: cannot create a temporary file next to it (\(String(cString: strerror(errno))))") }
+        var written = 0
+        let ok = bytes.withUnsafeBytes { buffer -> Bool in
+            while written < buffer.count {
+                guard let base = buffer.baseAddress else { return true }
+                let n = Foundation.write(fd, base + written, buffer.count - written)
+                if n <= 0 { return false }
+                written += n
+            }
+            return true
+        }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard ok, synced else {
+            unlink(temporary)
+            throw WriteError(description: "\(path): error: cannot write the fixed file (\(String(cString: strerror(errno))))")
+        }
+        _ = chmod(temporary, mode_t(mode))
+        if ProcessInfo.processInfo.environment[failBeforeRenameVariable] != nil {
+            throw WriteError(description: "\(path): error: write interrupted before rename (test hook)")
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw WriteError(description: "\(path): error: cannot replace the file (\(reason))")
+        }
+    }
+}
