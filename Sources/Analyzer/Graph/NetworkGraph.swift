@@ -58,8 +58,13 @@ public struct GraphLayer: Sendable {
     public var childScope: ScopeID?
     /// The masked unit of a masked_computation, if any.
     public var maskedUnit: LayerID?
-    /// The effective definition: false for an earlier definition of a duplicated name.
+    /// The effective definition: false for an earlier definition of a duplicated name (or inside one).
     public var isEffective: Bool
+    /// True when the layer or a layer containing it has a name starting with `#` (RETURNN skips those).
+    public var isInsideIgnored: Bool
+
+    /// True for layers RETURNN considers at all: effective definitions outside `#…` layers.
+    public var isActive: Bool { isEffective && !isInsideIgnored && !layer.isIgnored }
 
     /// The layer name.
     public var name: String { layer.name }
@@ -86,7 +91,7 @@ public struct NetworkGraph: Sendable {
     /// Builds the graph and resolves every reference.
     public init(config: NetworkConfig) {
         self.config = config
-        _ = addScope(config.network, kind: .root, owner: nil, parent: nil, namePrefix: [])
+        _ = addScope(config.network, kind: .root, owner: nil, parent: nil, namePrefix: [], inherited: (true, false))
         resolved = layers.map { node in node.layer.references.map { resolve($0, from: node.id) } }
     }
 
@@ -114,39 +119,47 @@ public struct NetworkGraph: Sendable {
     // MARK: - Building
 
     private mutating func addScope(
-        _ network: Network, kind: NetworkKind, owner: LayerID?, parent: ScopeID?, namePrefix: [String]
+        _ network: Network, kind: NetworkKind, owner: LayerID?, parent: ScopeID?, namePrefix: [String],
+        inherited: (effective: Bool, ignored: Bool)
     ) -> ScopeID {
         let id = ScopeID(index: scopes.count)
         scopes.append(GraphScope(id: id, kind: kind, owner: owner, parent: parent, layerByName: [:], layers: [], network: network))
         for (index, layer) in network.layers.enumerated() {
-            let isEffective = network.index(of: layer.name) == index
-            let layerID = addLayer(layer, scope: id, role: .entry, namePath: namePrefix + [layer.name], isEffective: isEffective)
+            let isEffective = network.index(of: layer.name) == index && inherited.effective
+            let layerID = addLayer(
+                layer, scope: id, role: .entry, namePath: namePrefix + [layer.name], isEffective: isEffective,
+                isInsideIgnored: inherited.ignored)
             scopes[id.index].layers.append(layerID)
-            if isEffective { scopes[id.index].layerByName[layer.name] = layerID }
+            if network.index(of: layer.name) == index { scopes[id.index].layerByName[layer.name] = layerID }
         }
         return id
     }
 
     private mutating func addLayer(
-        _ layer: Layer, scope: ScopeID, role: LayerRole, namePath: [String], isEffective: Bool
+        _ layer: Layer, scope: ScopeID, role: LayerRole, namePath: [String], isEffective: Bool, isInsideIgnored: Bool
     ) -> LayerID {
         let id = LayerID(index: layers.count)
         layers.append(
             GraphLayer(
                 id: id, layer: layer, scope: scope, role: role, namePath: namePath, childScope: nil, maskedUnit: nil,
-                isEffective: isEffective))
+                isEffective: isEffective, isInsideIgnored: isInsideIgnored))
+        let childInherited = (effective: isEffective, ignored: isInsideIgnored || layer.isIgnored)
         switch layer.children {
         case .recUnit(let unit):
-            layers[id.index].childScope = addScope(unit, kind: .recUnit, owner: id, parent: scope, namePrefix: namePath)
+            layers[id.index].childScope = addScope(unit, kind: .recUnit, owner: id, parent: scope, namePrefix: namePath, inherited: childInherited)
         case .subnetwork(let sub):
-            layers[id.index].childScope = addScope(sub, kind: .subnetwork, owner: id, parent: scope, namePrefix: namePath)
+            layers[id.index].childScope = addScope(sub, kind: .subnetwork, owner: id, parent: scope, namePrefix: namePath, inherited: childInherited)
         case .maskedUnit(let unit):
-            let unitID = addLayer(unit, scope: scope, role: .maskedUnit(of: id), namePath: namePath + ["[unit]"], isEffective: isEffective)
+            let unitID = addLayer(
+                unit, scope: scope, role: .maskedUnit(of: id), namePath: namePath + ["[unit]"], isEffective: isEffective,
+                isInsideIgnored: childInherited.ignored)
             layers[id.index].maskedUnit = unitID
         case .condBranches(let trueLayer, let falseLayer):
             for (branch, key) in [(trueLayer, "true_layer"), (falseLayer, "false_layer")] {
                 if let branch {
-                    _ = addLayer(branch, scope: scope, role: .condBranch(of: id), namePath: namePath + [key], isEffective: isEffective)
+                    _ = addLayer(
+                        branch, scope: scope, role: .condBranch(of: id), namePath: namePath + [key], isEffective: isEffective,
+                        isInsideIgnored: childInherited.ignored)
                 }
             }
         case .none, .builtinUnit:

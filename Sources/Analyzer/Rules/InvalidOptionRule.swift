@@ -15,7 +15,7 @@ public struct InvalidOptionRule: Rule {
 
     public func check(_ analysis: Analysis) -> [Finding] {
         var findings: [Finding] = []
-        for node in analysis.graph.layers where !node.layer.isIgnored {
+        for node in analysis.graph.layers where node.isActive {
             for problem in node.layer.optionProblems {
                 findings.append(
                     finding(

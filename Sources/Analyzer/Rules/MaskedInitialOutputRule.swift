@@ -21,20 +21,24 @@ public struct MaskedInitialOutputRule: Rule {
     public func check(_ analysis: Analysis) -> [Finding] {
         let graph = analysis.graph
         var findings: [Finding] = []
-        for node in graph.layers where node.className == "masked_computation" && node.isEffective && !node.layer.isIgnored && analysis.isBuilt(node.id) {
+        for node in graph.layers where node.className == "masked_computation" && node.isActive && analysis.isBuilt(node.id) {
             guard let entry = node.layer.optionEntry("initial_output"), !entry.value.isNull else { continue }
             // RETURNN asks the masked layer for its initial output only where its previous output is read
             // (`prev:masked`, in the loop or shifted outside it) — and then the assertion fails (verified).
+            // Readers RETURNN never builds do not count.
             let previousReaders = graph.layers.filter { other in
-                graph.references(of: other.id).contains { pair in
-                    if case .previous(let t) = pair.target { return t == node.id }
-                    return false
-                }
+                analysis.isBuilt(other.id)
+                    && graph.references(of: other.id).contains { pair in
+                        if case .previous(let t) = pair.target { return t == node.id }
+                        return false
+                    }
             }
             var f: Finding
             if let reader = previousReaders.first {
+                // The unit (or a layer nested in it) reading the masked layer's previous output.
+                let readerText = LoopPlan.isNested(reader.id, in: node.id, graph: graph) ? "its unit" : "'\(reader.name)'"
                 f = finding(
-                    "initial_output on masked_computation '\(node.name)' is refused by RETURNN: '\(reader.name)' reads 'prev:\(node.name)', which needs the initial output",
+                    "initial_output on masked_computation '\(node.name)' is refused by RETURNN: \(readerText) reads 'prev:\(node.name)', which needs the initial output",
                     in: analysis, span: entry.key.span, layer: node.id,
                     notes: [
                         Note("RETURNN fails with AssertionError: ... 'masked', should be configured via the unit"),

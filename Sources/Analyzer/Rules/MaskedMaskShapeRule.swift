@@ -16,7 +16,7 @@ public struct MaskedMaskShapeRule: Rule {
     public func check(_ analysis: Analysis) -> [Finding] {
         let graph = analysis.graph
         var findings: [Finding] = []
-        for node in graph.layers where node.className == "masked_computation" && node.isEffective && !node.layer.isIgnored && analysis.isBuilt(node.id) {
+        for node in graph.layers where node.className == "masked_computation" && node.isActive && analysis.isBuilt(node.id) {
             // With masked_from and a unit that reads nothing else, RETURNN drops the mask.
             if node.layer.option("masked_from")?.stringValue != nil { continue }
             guard let index = graph.references(of: node.id).firstIndex(where: { $0.ref.option == "mask" }),

@@ -15,7 +15,7 @@ public struct MissingClassRule: Rule {
 
     public func check(_ analysis: Analysis) -> [Finding] {
         var findings: [Finding] = []
-        for node in analysis.graph.layers where !node.layer.isIgnored {
+        for node in analysis.graph.layers where node.isActive {
             let layer = node.layer
             let what = node.role == .entry ? "layer '\(layer.name)'" : "the unit of '\(layer.name)'"
             if !layer.isMapping {

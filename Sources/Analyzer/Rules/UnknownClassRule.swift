@@ -15,7 +15,7 @@ public struct UnknownClassRule: Rule {
 
     public func check(_ analysis: Analysis) -> [Finding] {
         var findings: [Finding] = []
-        for node in analysis.graph.layers where !node.layer.isIgnored {
+        for node in analysis.graph.layers where node.isActive {
             guard let name = node.layer.className, let classNode = node.layer.classNode,
                 !ReturnnLayerClasses.all.contains(name)
             else { continue }

@@ -30,7 +30,7 @@ public struct UnknownReferenceRule: Rule {
     public func check(_ analysis: Analysis) -> [Finding] {
         let graph = analysis.graph
         var findings: [Finding] = []
-        for node in graph.layers where !node.layer.isIgnored {
+        for node in graph.layers where node.isActive {
             for (ref, target) in graph.references(of: node.id) {
                 guard case .unresolved(let reason) = target, let message = message(for: reason, ref: ref, graph: graph)
                 else { continue }

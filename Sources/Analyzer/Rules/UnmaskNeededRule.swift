@@ -29,7 +29,7 @@ public struct UnmaskNeededRule: Rule {
     public func check(_ analysis: Analysis) -> [Finding] {
         let graph = analysis.graph
         var findings: [Finding] = []
-        for node in graph.layers where node.isEffective && !node.layer.isIgnored && node.className != "unmask" && analysis.isBuilt(node.id) {
+        for node in graph.layers where node.isActive && node.className != "unmask" && analysis.isBuilt(node.id) {
             let inputs = analysis.dims.inputs(of: node.id)
             let references = graph.references(of: node.id)
             let known = zip(references, inputs).compactMap { pair -> (ref: LayerRef, template: TensorTemplate)? in
@@ -51,18 +51,64 @@ public struct UnmaskNeededRule: Rule {
                 findings.append(
                     finding(message, in: analysis, span: maskedRef.span, layer: node.id, notes: notes,
                             fix: InsertUnmaskFix.make(consumer: node.id, ref: maskedRef, origin: origin, in: analysis)))
-                continue
             }
-            // (b) A masked_from output handed whole into a loop and used per frame.
-            if analysis.dims.plan(containing: node.id, graph: graph)?.plan.placement(of: node.name) == .inLoop,
-                maskedTemplate.timeAxis != nil
-            {
-                let message = "'\(node.name)' runs per frame inside the loop but '\(maskedRef.raw)' is the whole sequence on T' '\(tPrime.name)' (masked_from); unmask it first"
-                let notes = [Note("a masked_computation with masked_from is not unmasked automatically (RETURNN PR #976 excludes it); inside the loop an 'unmask' with mask '\(origin.mask)' picks the current frame")]
-                findings.append(finding(message, in: analysis, span: maskedRef.span, layer: node.id, notes: notes))
+        }
+        findings += maskedFromPerFrame(analysis)
+        return findings
+    }
+
+    /// (b) Inside a rec unit, a masked_computation with `masked_from` is moved out to the input side and its
+    /// output stays on T' (no automatic unmask). RETURNN hands a moved-out input layer into the loop frame by
+    /// frame only when it has the loop's time dim (rec.py:3169); a T' tensor is handed in whole, so a layer in
+    /// the loop that reads it (other than an unmask) gets [T',B,...] where its template says one frame, and
+    /// RETURNN fails (`assert layer.output.batch_shape == prev_layer.output.batch_shape`, verified).
+    ///
+    /// The dims engine gives in-loop consumers RETURNN's per-frame template view, so this is decided from the
+    /// loop plan and the producer's own (known) template, not from the consumer's input templates.
+    func maskedFromPerFrame(_ analysis: Analysis) -> [Finding] {
+        let graph = analysis.graph
+        var findings: [Finding] = []
+        for node in graph.layers where node.isActive && analysis.isBuilt(node.id) {
+            guard let (rec, plan) = analysis.dims.plan(containing: node.id, graph: graph) else { continue }
+            let unit = graph[rec].childScope ?? graph.root
+            guard let entry = LoopPlan.unitEntryName(node.id, unit: unit, graph: graph), plan.placement(of: entry) == .inLoop else { continue }
+            for (ref, target) in graph.references(of: node.id) where ref.option != "collocate_with" {
+                if node.className == "unmask" && ref.option == "from" { continue }
+                let producer: LayerID
+                switch target {
+                case .layer(let id), .previous(let id): producer = id
+                default: continue
+                }
+                guard graph[producer].scope == unit,
+                    plan.placement(of: graph[producer].name) == .movedIn,
+                    let masked = Self.maskedFromComputation(at: producer, graph: graph),
+                    let template = analysis.dims.result(for: producer).template,
+                    let tPrime = template.dims.first(where: { $0.masked != nil }), let origin = tPrime.masked,
+                    analysis.dims.loopDim(of: rec).map({ $0 != tPrime }) ?? false
+                else { continue }
+                let message = "'\(node.name)' runs per frame inside the loop of '\(graph[rec].pathString)' but '\(ref.raw)' is the whole sequence on T' '\(tPrime.name)' (masked_from); unmask it first"
+                let notes = [
+                    Note("'\(graph[masked].name)' uses masked_from, so RETURNN does not unmask it automatically (PR #976 excludes it); it is moved out of the loop and handed in whole, not frame by frame"),
+                    Note("RETURNN fails to build the loop (the layer's output is not one frame as its template says)"),
+                    Note("read it through an 'unmask' with mask '\(origin.mask)', which picks the current frame"),
+                ]
+                findings.append(finding(message, in: analysis, span: ref.span, layer: node.id, notes: notes))
             }
         }
         return findings
+    }
+
+    /// The masked_computation with `masked_from` that `id` is, or reads through pass-through layers.
+    static func maskedFromComputation(at id: LayerID, graph: NetworkGraph) -> LayerID? {
+        let masked: LayerID
+        if graph[id].className == "masked_computation" {
+            masked = id
+        } else if let chain = UnmaskAnalysis.maskedChain(from: id, graph: graph) {
+            masked = chain.masked
+        } else {
+            return nil
+        }
+        return graph[masked].layer.option("masked_from")?.stringValue != nil ? masked : nil
     }
 }
 

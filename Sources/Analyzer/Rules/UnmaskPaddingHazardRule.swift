@@ -40,7 +40,7 @@ public struct UnmaskPaddingHazardRule: Rule {
                     notes: [Note("UnmaskLayer counts the mask without the sequence mask (RETURNN fails with 'does not index into param shape')")]))
         }
         // Automatic unmask of masked computations moved out of a loop (no masked_from).
-        for node in graph.layers where node.className == "masked_computation" && node.isEffective && !node.layer.isIgnored && analysis.isBuilt(node.id) {
+        for node in graph.layers where node.className == "masked_computation" && node.isActive && analysis.isBuilt(node.id) {
             guard node.layer.option("masked_from")?.stringValue == nil,
                 let (rec, plan) = analysis.dims.plan(containing: node.id, graph: graph)
             else { continue }

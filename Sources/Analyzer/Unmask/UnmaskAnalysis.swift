@@ -38,7 +38,7 @@ public struct UnmaskAnalysis: Sendable {
     /// Judges every unmask layer.
     public init(graph: NetworkGraph, dims: DimAnalysis) {
         var result: [UnmaskVerdict] = []
-        for node in graph.layers where node.className == "unmask" && node.isEffective && !node.layer.isIgnored {
+        for node in graph.layers where node.className == "unmask" && node.isActive {
             result.append(Self.judge(node.id, graph: graph, dims: dims))
         }
         verdicts = result
@@ -59,14 +59,16 @@ public struct UnmaskAnalysis: Sendable {
         }
         let source = graph.sources(of: id).first
         guard let container else {
+            // RETURNN builds layers lazily from the outputs: an unmask nothing uses is never built, so it
+            // cannot crash either (verified: the unused direct unmask builds).
+            if !isUsed(id, graph: graph) {
+                return verdict(.unused, "nothing uses '\(node.name)', so RETURNN never builds it")
+            }
             // Outside any rec unit nothing is unmasked implicitly (§9.3).
             if let source, case .layer(let target) = source.target, graph[target].className == "masked_computation" {
                 return verdict(
                     .crashes,
                     "'\(node.name)' reads masked_computation '\(graph[target].name)' directly outside a rec loop; RETURNN fails with AttributeError: 'NoneType' object has no attribute 'cell'")
-            }
-            if !isUsed(id, graph: graph) {
-                return verdict(.unused, "nothing uses '\(node.name)', so RETURNN never builds it")
             }
             return verdict(.required, "outside rec loops RETURNN never unmasks implicitly; '\(node.name)' brings the frames back to the mask's time axis")
         }
@@ -193,21 +195,23 @@ public struct UnmaskAnalysis: Sendable {
         }
         let name = LoopPlan.unitEntryName(masked, unit: graph[rec].childScope ?? graph.root, graph: graph) ?? graph[masked].name
         let recName = graph[rec].pathString
+        // A masked layer nested in a unit entry (e.g. in a subnetwork) goes where that entry goes.
+        let label = name == graph[masked].name ? "'\(name)'" : "'\(graph[masked].name)' (in '\(name)')"
         switch plan.placement(of: name) {
         case .inLoop:
             let chain = plan.pinnedBy[name].map { " (kept there by \($0.joined(separator: " -> ")))" } ?? ""
             return [
-                "'\(name)' stays inside the loop of '\(recName)'\(chain); per frame it keeps its previous output where the mask is false"
+                "\(label) stays inside the loop of '\(recName)'\(chain); per frame it keeps its previous output where the mask is false"
             ]
         case .movedIn, .movedOut:
             let side = plan.placement(of: name) == .movedIn ? "input" : "output"
             let deps = plan.dependencies[name, default: []].map(\.label)
-            let depText = deps.isEmpty ? "it depends on nothing inside the loop" : "it depends only on \(deps.joined(separator: ", ")), none of which needs the loop"
+            let depText = deps.isEmpty ? "nothing it depends on is in the loop" : "it depends only on \(deps.joined(separator: ", ")), none of which stays in the loop"
             return [
-                "'\(name)' is moved out of the loop of '\(recName)' to the \(side) side (\(depText)); it runs over T' and RETURNN unmasks its output back to the loop's time axis (PR #976)"
+                "\(label) is moved out of the loop of '\(recName)' to the \(side) side (\(depText)); it runs over T' and RETURNN unmasks its output back to the loop's time axis (PR #976)"
             ]
         case .unused:
-            return ["'\(name)' is never built"]
+            return ["\(label) is never built"]
         }
     }
 }

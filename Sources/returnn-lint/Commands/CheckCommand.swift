@@ -171,7 +171,7 @@ struct CheckCommand: ParsableCommand {
             output = StatisticsReporter.render(findings, format: outputFormat)
         } else {
             switch outputFormat {
-            case .text: output = TextReporter.render(findings, sources: sources)
+            case .text: output = TextReporter.render(findings, sources: sources, hadErrors: errors)
             case .json: output = JSONReporter.render(findings, sources: sources)
             case .sarif: output = SARIFReporter.render(findings, rules: selectedRules, sources: sources)
             case .github: output = GitHubReporter.render(findings, sources: sources)

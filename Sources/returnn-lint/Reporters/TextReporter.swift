@@ -3,7 +3,7 @@ import NetConfig
 
 /// Compiler-style text: `file:line:col: CODE message [name]`, the source line, a caret under the span, notes.
 enum TextReporter {
-    static func render(_ findings: [Finding], sources: [String: SourceText]) -> String {
+    static func render(_ findings: [Finding], sources: [String: SourceText], hadErrors: Bool = false) -> String {
         var out = ""
         for finding in findings {
             out += "\(finding.file):\(finding.start.line):\(finding.start.column): \(finding.rule.code) \(finding.message) [\(finding.rule.name)]\n"
@@ -25,7 +25,7 @@ enum TextReporter {
                 }
             }
         }
-        out += summary(findings)
+        out += summary(findings, hadErrors: hadErrors)
         return out
     }
 
@@ -43,8 +43,8 @@ enum TextReporter {
         return " \(lineNumber) | \(lineText)\n \(gutter) | \(marker)\n"
     }
 
-    static func summary(_ findings: [Finding]) -> String {
-        if findings.isEmpty { return "All checks passed.\n" }
+    static func summary(_ findings: [Finding], hadErrors: Bool = false) -> String {
+        if findings.isEmpty { return hadErrors ? "No findings in the files that could be read.\n" : "All checks passed.\n" }
         let fixable = findings.filter { ($0.fix?.applicability ?? .displayOnly) == .safe }.count
         var line = "Found \(findings.count) finding\(findings.count == 1 ? "" : "s")"
         if fixable > 0 { line += " (\(fixable) fixable with --fix)" }
