@@ -10,7 +10,7 @@ struct ReturnnLint: ParsableCommand {
         commandName: "returnn-lint",
         abstract: "Lint RETURNN network configs (JSON/YAML): rec loops, dim tags, masked computation and unmask.",
         version: version,
-        subcommands: [CheckCommand.self, DimsCommand.self, RuleCommand.self],
+        subcommands: [CheckCommand.self, DimsCommand.self, RuleCommand.self, EvalCommand.self],
         defaultSubcommand: CheckCommand.self
     )
 
