@@ -72,7 +72,14 @@ struct ConfigEditor {
             return nil
         }
         if mapping.style == .block {
-            return [TextEdit(range: blockEntryRange(index: index, entries: entries, mapping: mapping), replacement: "")]
+            let range = blockEntryRange(index: index, entries: entries, mapping: mapping)
+            if entries.count == 1 {
+                // The only entry: leave an empty flow mapping in its place, else the mapping's key (`network:`)
+                // would be left without a value, which reads as null.
+                let indent = document.source.text(startOfLine(entry.key.span.lowerBound)..<entry.key.span.lowerBound)
+                return [TextEdit(range: range, replacement: "\(indent){}\(lineBreak)")]
+            }
+            return [TextEdit(range: range, replacement: "")]
         }
         // JSON or flow style: remove the entry and one comma.
         let entryEnd = entry.value.span.upperBound

@@ -6,7 +6,11 @@ public struct MaskedMaskShapeRule: Rule {
     public static let severity = Severity.error
     public static let documentation = RuleDocumentation(
         summary: "a masked_computation mask must be [B] bool inside a loop and [B,T] bool outside",
-        what: "The mask's inferred dims and dtype in the masked layer's context (inside the loop per frame, moved out or at top level over the sequence).",
+        what: """
+            The mask's inferred dims and dtype in the masked layer's context (inside the loop per frame, moved out or at \
+            top level over the sequence). Inside a loop a per-frame scalar without a batch dim (e.g. a compare of ':i') \
+            is refused too: it must be broadcast to [B].
+            """,
         why: "RETURNN asserts exactly this (`invalid mask ... (inside/outside rec loop)`); a mask that works in the loop can break when the layer is moved out, and vice versa.",
         example: #""mask": {"class": "compare", "from": "data:source", "kind": "greater", "value": 0}   # [B,F] per frame, not [B]"#,
         fix: "Reduce the mask to [B] per frame (e.g. `reduce` over F) and make it bool. No automatic fix.")
@@ -29,7 +33,7 @@ public struct MaskedMaskShapeRule: Rule {
                 finding(
                     "mask '\(ref.raw)' of masked_computation '\(node.name)' is \(mask) but \(problem)", in: analysis,
                     span: ref.span, layer: node.id,
-                    notes: [Note(inLoop ? "the layer runs inside a rec loop, one frame at a time" : "the layer runs over whole sequences (top level or moved out of a loop)")]))
+                    notes: Self.notes(mask, inLoop: inLoop)))
         }
         return findings
     }
@@ -40,10 +44,20 @@ public struct MaskedMaskShapeRule: Rule {
         return plan.placement(of: name) == .inLoop
     }
 
+    static func notes(_ m: TensorTemplate, inLoop: Bool) -> [Note] {
+        var notes = [Note(inLoop ? "the layer runs inside a rec loop, one frame at a time" : "the layer runs over whole sequences (top level or moved out of a loop)")]
+        if inLoop, m.batchAxis == nil, m.dims.isEmpty {
+            notes.append(Note("a mask without a batch dim must be broadcast to [B], e.g. combined with a constant that has with_batch_dim"))
+        }
+        return notes
+    }
+
     static func problem(_ m: TensorTemplate, inLoop: Bool) -> String? {
         if m.dtype != "bool" { return "it must be bool" }
         let nonBatch = m.dims.filter { $0.kind != .batch }
-        if inLoop { return nonBatch.isEmpty ? nil : "inside a loop it must be [B]" }
+        // RETURNN checks `shape == ()` when the layer is built and `batch_shape == (None,)` when it runs: a
+        // per-frame scalar without a batch dim (e.g. a compare of ':i') is refused too (verified).
+        if inLoop { return nonBatch.isEmpty && m.batchAxis != nil ? nil : "inside a loop it must be [B]" }
         return nonBatch.count == 1 && nonBatch[0].isDynamic ? nil : "outside a loop it must be [B,T]"
     }
 }

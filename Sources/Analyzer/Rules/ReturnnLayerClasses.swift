@@ -32,8 +32,12 @@ public enum ReturnnLayerClasses {
     /// The known class closest to `name` by edit distance, if it is close enough to be a likely typo.
     public static func suggestion(for name: String) -> String? {
         var best: (name: String, distance: Int)?
+        let lowercased = name.lowercased()
+        let length = lowercased.unicodeScalars.count
         for candidate in all {
-            let distance = editDistance(name.lowercased(), candidate)
+            // The edit distance is at least the difference in length (this keeps a huge class name fast).
+            guard abs(candidate.unicodeScalars.count - length) <= max(2, name.count / 4) else { continue }
+            let distance = editDistance(lowercased, candidate)
             guard distance <= max(2, name.count / 4) else { continue }
             if let current = best, (current.distance, current.name) <= (distance, candidate) { continue }
             best = (candidate, distance)

@@ -30,12 +30,13 @@ public struct UnknownReferenceRule: Rule {
     public func check(_ analysis: Analysis) -> [Finding] {
         let graph = analysis.graph
         var findings: [Finding] = []
+        var budget = Self.suggestionBudget
         for node in graph.layers where node.isActive {
             for (ref, target) in graph.references(of: node.id) {
                 guard case .unresolved(let reason) = target, let message = message(for: reason, ref: ref, graph: graph)
                 else { continue }
                 var notes: [Note] = []
-                if let hint = suggestion(for: reason, graph: graph) { notes.append(Note("did you mean '\(hint)'?")) }
+                if let hint = suggestion(for: reason, graph: graph, budget: &budget) { notes.append(Note("did you mean '\(hint)'?")) }
                 findings.append(finding(message, in: analysis, span: ref.span, layer: node.id, notes: notes))
             }
         }
@@ -68,7 +69,7 @@ public struct UnknownReferenceRule: Rule {
         }
     }
 
-    private func suggestion(for reason: UnresolvedReason, graph: NetworkGraph) -> String? {
+    private func suggestion(for reason: UnresolvedReason, graph: NetworkGraph, budget: inout Int) -> String? {
         let name: String
         let candidates: [String]
         switch reason {
@@ -86,14 +87,26 @@ public struct UnknownReferenceRule: Rule {
         default:
             return nil
         }
-        return Self.closest(to: name, in: candidates)
+        return Self.closest(to: name, in: candidates, budget: &budget)
     }
 
-    static func closest(to name: String, in candidates: [String]) -> String? {
+    /// At most this many edit-distance cells (name length × candidate length) are spent on "did you mean" notes
+    /// in one file, so that thousands of wrong names among thousands of layers stay fast: once the budget is
+    /// used up, names get no suggestion.
+    static let suggestionBudget = 4_000_000
+
+    static func closest(to name: String, in candidates: [String], budget: inout Int) -> String? {
+        let limit = max(2, name.count / 3)
+        let length = name.unicodeScalars.count
+        // The edit distance is at least the difference in length: skip candidates that cannot be close enough.
+        let near = candidates.filter { abs($0.unicodeScalars.count - length) <= limit }
+        let cost = near.reduce(0) { $0 + max(1, length * $1.unicodeScalars.count) }
+        guard cost <= budget else { return nil }
+        budget -= cost
         var best: (name: String, distance: Int)?
-        for candidate in candidates {
+        for candidate in near {
             let distance = ReturnnLayerClasses.editDistance(name, candidate)
-            guard distance <= max(2, name.count / 3) else { continue }
+            guard distance <= limit else { continue }
             if let current = best, (current.distance, current.name) <= (distance, candidate) { continue }
             best = (candidate, distance)
         }

@@ -10,8 +10,8 @@ public struct UnmaskPaddingHazardRule: Rule {
             An unmask that runs outside a loop (an explicit top-level unmask, or the automatic unmask of a \
             masked_computation moved out of a rec loop) counts the mask with a cumsum over all frames, padding \
             included. The linter follows zero padding through the mask's layers (`compare`, logical `combine`/`eval`, \
-            copies, a choice's target) and reports masks that are provably true there, e.g. `not_equal` to a class \
-            index on zero-padded labels.
+            copies, a `reduce` over F, a choice's target) and reports masks that are provably true there, e.g. \
+            `not_equal` to a class index on zero-padded labels, or `max over F <= 0` on zero-padded features.
             """,
         why: """
             RETURNN does not AND this mask with the sequence mask: a true value on padding indexes past T' and TF fails \

@@ -78,6 +78,15 @@ struct PaddingAnalysis {
             return Self.compare(operands, kind: layer.option("kind")?.stringValue ?? "equal")
         case "combine":
             return Self.logical(inputs, kind: layer.option("kind")?.stringValue ?? "")
+        case "reduce":
+            // A reduce over the feature axis keeps the frames: a constant frame stays constant (sum of zeros is
+            // zero). Over any other axis (time included) the padding is gone or mixed in: unknown.
+            guard inputs.count == 1, Self.reducesOnlyFeature(layer), case .number(let n) = inputs[0] else { return .unknown }
+            switch layer.option("mode")?.stringValue ?? "" {
+            case "max", "min", "mean", "avg": return .number(n)
+            case "sum": return n == 0 ? .number(0) : .unknown
+            default: return .unknown
+            }
         case "eval":
             guard let text = layer.option("eval")?.stringValue.map({ String($0.filter { $0 != " " }) }) else { return .unknown }
             switch text {
@@ -92,6 +101,14 @@ struct PaddingAnalysis {
         default:
             return .unknown
         }
+    }
+
+    /// True when a reduce layer's `axis`/`axes` names only the feature axis.
+    static func reducesOnlyFeature(_ layer: Layer) -> Bool {
+        guard let spec = layer.option("axes") ?? layer.option("axis") else { return false }
+        let names = spec.elements.map { $0.compactMap(\.stringValue) } ?? spec.stringValue.map { [$0] } ?? []
+        let count = spec.elements?.count ?? 1
+        return !names.isEmpty && names.count == count && names.allSatisfy { ["f", "feature"].contains($0.lowercased()) }
     }
 
     static func number(_ v: PaddingValue) -> Double? {
