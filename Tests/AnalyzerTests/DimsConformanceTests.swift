@@ -21,6 +21,15 @@ struct DimsConformanceTests {
         }
     }
 
+    /// Our own regression cases (`fixtures/dims`): small networks per layer class and context, with goldens made
+    /// by the oracle (`--no-values`).
+    static var fixtureCases: [Case] {
+        let folder = SharedFiles.fixtures.appendingPathComponent("dims")
+        return SharedFiles.files(in: folder, suffix: ".json").filter { !$0.lastPathComponent.contains(".golden") }.map {
+            Case(config: $0, golden: folder.appendingPathComponent($0.deletingPathExtension().lastPathComponent + ".golden.json"))
+        }
+    }
+
     static var realCases: [Case] {
         let folder = SharedFiles.shared.appendingPathComponent("conformance/real")
         return SharedFiles.files(in: folder, suffix: ".golden.json").compactMap { golden in
@@ -37,6 +46,45 @@ struct DimsConformanceTests {
     static func isHelper(path: String, className: String) -> Bool {
         className == "WrappedInternalLayer" || className == "source" || className == ":i" || className.hasPrefix(":prev")
             || path.contains("/data:") || path.hasPrefix("data:") || path == "data" || path.hasSuffix("/:i")
+            || (path.split(separator: "/").last.map { $0.hasPrefix("prev:") || $0.hasPrefix(":") } ?? false)
+    }
+
+    /// The dim names of RETURNN's `repr` (`Tensor{'x', [B,T|'time'[B],F|F'f'(3)]}`), one per axis. The repr
+    /// prints each dim's `same_as` base, so dims RETURNN declared the same (e.g. a conv's `c:conv:s0` and the
+    /// `⌈time/2⌉` it is declared equal to) get one name; the golden's `name` field is each dim's own
+    /// description. Nil when the repr cannot be read.
+    static func reprDimNames(_ repr: String, count: Int) -> [String]? {
+        guard let open = repr.range(of: ", ["), repr.hasPrefix("Tensor{") else { return nil }
+        var names: [String] = []
+        var current = ""
+        var quoted = false
+        var depth = 0
+        for ch in repr[open.upperBound...] {
+            if ch == "'" { quoted.toggle() }
+            if !quoted {
+                if ch == "[" || ch == "(" { depth += 1 }
+                if ch == "]" || ch == ")" {
+                    if depth == 0 {
+                        names.append(current)
+                        break
+                    }
+                    depth -= 1
+                }
+                if ch == ",", depth == 0 {
+                    names.append(current)
+                    current = ""
+                    continue
+                }
+            }
+            current.append(ch)
+        }
+        let result = names.map { item -> String? in
+            if item == "B" { return "global batch" }
+            guard let first = item.firstIndex(of: "'"), let last = item.lastIndex(of: "'"), first < last else { return nil }
+            return String(item[item.index(after: first)..<last])
+        }
+        guard result.count == count, result.allSatisfy({ $0 != nil }) else { return nil }
+        return result.compactMap { $0 }
     }
 
     /// The comparison outcome of one case: mismatches (must be empty) and how many layers we left unknown.
@@ -44,6 +92,24 @@ struct DimsConformanceTests {
         var mismatches: [String] = []
         var compared = 0
         var unknown = 0
+    }
+
+    /// For each mode in which RETURNN refused to build the network: whether our analysis of that mode also
+    /// reports a layer RETURNN would refuse (`failed`). Used for our own fixtures (`err_*`), whose refusals the
+    /// rules model.
+    static func refusals(_ testCase: Case) throws -> [String] {
+        let golden = try SharedFiles.json(testCase.golden)
+        let modes = golden["modes"] as? [String: Any] ?? [:]
+        let graph = NetworkGraph(config: try SharedFiles.load(testCase.config))
+        var missing: [String] = []
+        for (mode, optimize) in [("opt", true), ("noopt", false)] {
+            guard let goldenMode = modes[mode] as? [String: Any], let error = goldenMode["error"] as? String else { continue }
+            let dims = DimAnalysis(graph: graph, optimize: optimize)
+            if !dims.entries.contains(where: { $0.result.failure != nil }) {
+                missing.append("\(mode): RETURNN refuses (\(error.prefix(120))) but no layer of ours fails")
+            }
+        }
+        return missing
     }
 
     static func compare(_ testCase: Case) throws -> Outcome {
@@ -73,11 +139,17 @@ struct DimsConformanceTests {
                     continue
                 }
                 outcome.compared += 1
-                let goldenDims = (layer["dims"] as? [[String: Any]] ?? []).map { d -> (String, Int?, String) in
+                let rawDims = layer["dims"] as? [[String: Any]] ?? []
+                let baseNames = (layer["repr"] as? String).flatMap { reprDimNames($0, count: rawDims.count) }
+                let goldenDims = rawDims.enumerated().map { (i, d) -> (String, Int?, String) in
                     let kind = (d["kind"] as? String).map { $0 == "time/spatial" ? "spatial" : $0 } ?? "?"
-                    return (kind, d["dimension"] as? Int, d["name"] as? String ?? "")
+                    return (kind, d["dimension"] as? Int, baseNames?[i] ?? d["name"] as? String ?? "")
                 }
-                let ourDims = template.dims.map { ($0.kind.rawValue, $0.size, $0.name) }
+                // The oracle reports the dim at the feature axis as kind "feature" whatever its own kind.
+                let featureAxis = template.featureAxis
+                let ourDims = template.dims.enumerated().map { (i, dim) in
+                    (i == featureAxis && dim.kind != .batch ? "feature" : dim.kind.rawValue, dim.size, dim.name)
+                }
                 let key = { (d: (String, Int?, String)) in "\(d.0):\(d.1.map(String.init) ?? "dyn")" }
                 if goldenDims.map(key).sorted() != ourDims.map(key).sorted() {
                     outcome.mismatches.append(
@@ -134,6 +206,14 @@ struct DimsConformanceTests {
         #expect(outcome.mismatches.isEmpty, "\(outcome.mismatches.joined(separator: "\n"))")
     }
 
+    @Test(arguments: fixtureCases)
+    func fixtureCase(_ testCase: Case) throws {
+        let outcome = try Self.compare(testCase)
+        #expect(outcome.mismatches.isEmpty, "\(outcome.mismatches.joined(separator: "\n"))")
+        let refusals = try Self.refusals(testCase)
+        #expect(refusals.isEmpty, "\(refusals.joined(separator: "\n"))")
+    }
+
     @Test(arguments: realCases)
     func realNetwork(_ testCase: Case) throws {
         let outcome = try Self.compare(testCase)
@@ -143,13 +223,14 @@ struct DimsConformanceTests {
     @Test func casesArePresent() {
         #expect(Self.cases.count >= 30)
         #expect(Self.realCases.count == 45)
+        #expect(Self.fixtureCases.count >= 40)
     }
 
     /// Counts compared and unknown layers over all goldens (printed; the issue note reports the numbers).
     @Test func unknownShareIsReported() throws {
         var compared = 0
         var unknown = 0
-        for testCase in Self.cases + Self.realCases {
+        for testCase in Self.cases + Self.realCases + Self.fixtureCases {
             let outcome = try Self.compare(testCase)
             compared += outcome.compared
             unknown += outcome.unknown

@@ -17,7 +17,10 @@ final class TemplateEngine {
     private var inProgress = Set<Key>()
     private var previousPass: [Key: TemplateResult] = [:]
     private(set) var usedPending = false
+    /// How many `prev:` references the current computation is nested in (see `template`).
+    private var prevDepth = 0
     private var loopDims: [LayerID: Dim?] = [:]
+    private var maskedDimsMemo: [Key: (inSpatial: Dim, outSpatial: Dim)?] = [:]
     private var actualLoopsMemo: [LayerID: [LayerID]] = [:]
 
     init(graph: NetworkGraph, plans: [LayerID: LoopPlan]) {
@@ -31,6 +34,7 @@ final class TemplateEngine {
         memo = memo.filter { !$0.value.isPending }
         usedPending = false
         loopDims = [:]
+        maskedDimsMemo = [:]
     }
 
     // MARK: - Placement
@@ -200,7 +204,15 @@ final class TemplateEngine {
     func template(_ id: LayerID, loops: [LayerID]) -> TemplateResult {
         let key = Key(layer: id, loops: loops)
         if let known = memo[key] { return known }
-        if inProgress.contains(key) { return .unknown("cyclic dependency") }
+        if inProgress.contains(key) {
+            // Reached again below a `prev:` reference: the cycle runs through that `prev:` edge, and RETURNN's
+            // template construction treats the layer as pending (dropped, retried), as for the `prev:` value.
+            if prevDepth > 0 {
+                usedPending = true
+                return previousPass[key] ?? .unknown(TemplateResult.pendingReason)
+            }
+            return .unknown("cyclic dependency")
+        }
         // Long chains of layers would recurse as deep as the chain: stop at a fixed depth and let
         // `resolveDeferred` evaluate the deferred layers from a shallow stack first.
         if depth >= Self.maxDepth {
@@ -235,13 +247,18 @@ final class TemplateEngine {
             work()
             guard !deferred.isEmpty, rounds < 100_000 else { return }
             rounds += 1
-            // Drain: evaluating a deferred key may defer deeper ones; process until none remain.
+            // Drain: evaluating a deferred key may defer deeper ones; process until none remain. The queue is a
+            // chain (each key waits for the one above it), so the keys below `key` are still being computed:
+            // reaching one again is a cycle, as in the recursive case (else a cycle longer than `maxDepth`
+            // would defer forever).
             var queue = deferred
             while let key = queue.popLast() {
                 if memo[key] != nil { continue }
                 deferred.removeAll()
+                inProgress = Set(queue)
                 _ = template(key.layer, loops: key.loops)
-                if memo[key] == nil {
+                inProgress.removeAll()
+                if memo[key] == nil, !deferred.isEmpty {
                     queue.append(key)
                     queue.append(contentsOf: deferred)
                 }
@@ -278,7 +295,10 @@ final class TemplateEngine {
                 usedPending = true
                 return convert(previousPass[key] ?? .unknown(TemplateResult.pendingReason), from: from, to: loops, unroll: unroll)
             }
-            return convert(template(id, loops: from), from: from, to: loops, unroll: unroll)
+            if ref.isPrev { prevDepth += 1 }
+            let result = template(id, loops: from)
+            if ref.isPrev { prevDepth -= 1 }
+            return convert(result, from: from, to: loops, unroll: unroll)
         case .subLayer(let root, _, let inner):
             guard let inner else { return .unknown("sub-layer of a layer without a nested dict") }
             return subLayerInput(root: root, inner: inner, loops: loops)
@@ -369,6 +389,17 @@ final class TemplateEngine {
 
     /// T (the masked axis) and T' (the masked dim) of a masked_computation running outside a loop.
     func maskedDims(_ masked: LayerID, loops: [LayerID]) -> (inSpatial: Dim, outSpatial: Dim)? {
+        // Memoized like templates: every input of a layer inside a masked unit asks for these, and nested masked
+        // units ask their enclosing one again, which is exponential in the nesting depth without a memo.
+        let key = Key(layer: masked, loops: loops)
+        if let known = maskedDimsMemo[key] { return known }
+        let result = computeMaskedDims(masked, loops: loops)
+        // A result computed while something was deferred is provisional (as in `template`).
+        if deferred.isEmpty { maskedDimsMemo[key] = result }
+        return result
+    }
+
+    private func computeMaskedDims(_ masked: LayerID, loops: [LayerID]) -> (inSpatial: Dim, outSpatial: Dim)? {
         let node = graph[masked]
         let layer = node.layer
         // T: `in_spatial_dim`, else the loop it was moved out of, else the source's time dim.
@@ -398,12 +429,19 @@ final class TemplateEngine {
 
     // MARK: - Extern data
 
+    /// The first layer with `register_as_extern_data: KEY`, per key (looked up for every data reference).
+    private lazy var registeredExternData: [String: LayerID] = {
+        var result: [String: LayerID] = [:]
+        for node in graph.layers {
+            if let key = node.layer.option("register_as_extern_data")?.stringValue, result[key] == nil { result[key] = node.id }
+        }
+        return result
+    }()
+
     /// The template of an extern data key (`extern_data`, legacy `num_outputs`, or `register_as_extern_data`).
     func externTemplate(key: String) -> TemplateResult? {
         if let entry = graph.config.externData.entry(key) { return ExternDataTemplates.template(for: entry) }
-        for node in graph.layers where node.layer.option("register_as_extern_data")?.stringValue == key {
-            return actualTemplate(node.id)
-        }
+        if let id = registeredExternData[key] { return actualTemplate(id) }
         if graph.config.externData.origin == .undeclared, key == graph.config.externData.defaultInputKey {
             return .known(
                 TensorTemplate(dims: [.batch, Dim(kind: .spatial, name: "time:var:extern_data:\(key)", size: nil), Dim(kind: .feature, name: "feature:\(key)", size: nil)]))

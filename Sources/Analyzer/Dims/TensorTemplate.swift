@@ -11,6 +11,11 @@ public struct TensorTemplate: Hashable, Sendable, CustomStringConvertible {
     public var explicitFeatureAxis: Int?
     /// True when the feature axis is explicitly "none" even though the default rule would find one.
     public var noFeatureAxis: Bool
+    /// An explicitly set time axis (RETURNN's `time_dim_axis` where it differs from the default rule, e.g.
+    /// after `swap_axes` or `set_axes`); nil: the default rule, see `timeAxis`.
+    public var explicitTimeAxis: Int?
+    /// True when the time axis is explicitly "none" even though the default rule would find one.
+    public var noTimeAxis: Bool = false
 
     /// Creates a template.
     public init(dims: [Dim], dtype: String = "float32", sparseDim: Dim? = nil, featureAxis: Int? = nil, noFeatureAxis: Bool = false) {
@@ -27,8 +32,11 @@ public struct TensorTemplate: Hashable, Sendable, CustomStringConvertible {
     /// The batch axis, if any.
     public var batchAxis: Int? { dims.firstIndex { $0.kind == .batch } }
 
-    /// RETURNN's default time axis: the first dynamic spatial axis, else the first dynamic non-batch axis.
+    /// RETURNN's time axis: explicit, else the default rule (the first dynamic spatial axis, else the first
+    /// dynamic non-batch axis).
     public var timeAxis: Int? {
+        if noTimeAxis { return nil }
+        if let explicit = explicitTimeAxis, explicit < dims.count { return explicit }
         if let i = dims.firstIndex(where: { $0.kind == .spatial && $0.isDynamic }) { return i }
         return dims.firstIndex { $0.kind != .batch && $0.isDynamic }
     }
@@ -61,6 +69,9 @@ public struct TensorTemplate: Hashable, Sendable, CustomStringConvertible {
         if let f = explicitFeatureAxis {
             copy.explicitFeatureAxis = f == axis ? nil : (f > axis ? f - 1 : f)
         }
+        if let t = explicitTimeAxis {
+            copy.explicitTimeAxis = t == axis ? nil : (t > axis ? t - 1 : t)
+        }
         return copy
     }
 
@@ -76,6 +87,7 @@ public struct TensorTemplate: Hashable, Sendable, CustomStringConvertible {
         let axis = max(0, min(axis, dims.count))
         copy.dims.insert(dim, at: axis)
         if let f = explicitFeatureAxis, f >= axis { copy.explicitFeatureAxis = f + 1 }
+        if let t = explicitTimeAxis, t >= axis { copy.explicitTimeAxis = t + 1 }
         return copy
     }
 
@@ -101,6 +113,7 @@ public struct TensorTemplate: Hashable, Sendable, CustomStringConvertible {
         copy.dims.remove(at: from)
         copy.dims.insert(dim, at: min(axis, copy.dims.count))
         if explicitFeatureAxis != nil, let feature { copy.explicitFeatureAxis = copy.dims.firstIndex(of: feature) }
+        if let t = explicitTimeAxis, t < dims.count { copy.explicitTimeAxis = copy.dims.firstIndex(of: dims[t]) }
         return copy
     }
 

@@ -84,6 +84,9 @@ public struct NetworkGraph: Sendable {
     public private(set) var scopes: [GraphScope] = []
     /// Resolved references per layer, parallel to `layer.references`.
     public private(set) var resolved: [[ResolvedRef]] = []
+    /// The data keys that exist: declared extern data plus keys registered by `register_as_extern_data`;
+    /// nil when extern data is undeclared (a bare network), so data keys cannot be checked.
+    public private(set) var knownDataKeys: Set<String>?
 
     /// The root scope.
     public var root: ScopeID { ScopeID(index: 0) }
@@ -92,6 +95,7 @@ public struct NetworkGraph: Sendable {
     public init(config: NetworkConfig) {
         self.config = config
         _ = addScope(config.network, kind: .root, owner: nil, parent: nil, namePrefix: [], inherited: (true, false))
+        knownDataKeys = Self.dataKeys(config: config, layers: layers)
         resolved = layers.map { node in node.layer.references.map { resolve($0, from: node.id) } }
     }
 

@@ -51,8 +51,9 @@ public enum UnresolvedReason: Sendable, Hashable {
 
 extension NetworkGraph {
     /// The data keys that exist: declared extern data plus keys registered by `register_as_extern_data`;
-    /// nil when extern data is undeclared (a bare network), so data keys cannot be checked.
-    public var knownDataKeys: Set<String>? {
+    /// nil when extern data is undeclared (a bare network), so data keys cannot be checked. Computed once
+    /// per graph (`knownDataKeys`): every data reference looks them up.
+    static func dataKeys(config: NetworkConfig, layers: [GraphLayer]) -> Set<String>? {
         if config.externData.origin == .undeclared { return nil }
         var keys = Set(config.externData.entries.map(\.key))
         for node in layers {

@@ -98,6 +98,8 @@ public struct LoopPlan: Sendable {
             // the templates of loss layers (and what they depend on), even though they are not needed outputs.
             let lossLayers = LoopPlan.lossLayers(unit: unitScope, graph: graph)
             visit(lossLayers)
+            // The template of "end" is always constructed when the unit has one (rec.py:1917).
+            if graph[scope: unitScope].layerByName["end"] != nil { visit(["end"]) }
             self.layersInLoop = order.sorted()
             self.inputLayersMovedOut = []
             self.outputLayersMovedOut = []

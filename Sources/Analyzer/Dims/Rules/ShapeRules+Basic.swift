@@ -18,6 +18,7 @@ extension ShapeRules {
         return r.engine.externTemplate(key: key) ?? .unknown("data key '\(key)' has no declaration")
     }
 
+    /// `cast`: the input with another dtype (a float dtype drops the sparse dim).
     static func cast(_ r: ShapeRequest) -> TemplateResult {
         concatSources(r).map { t in
             var out = t
@@ -27,11 +28,13 @@ extension ShapeRules {
         }
     }
 
+    /// `activation`: the input; `abs`/`angle` of complex64 give float32, softmax variants move the feature axis last.
     static func activation(_ r: ShapeRequest) -> TemplateResult {
         concatSources(r).map { t in
             var out = t
             let name = r.string("activation") ?? ""
-            if name == "softmax" || name == "log_softmax", let f = t.featureDim { out = out.moving(f, to: out.dims.count - 1) }
+            if (name == "abs" || name == "angle"), t.dtype == "complex64" { out.dtype = "float32" }
+            if name.contains("softmax"), let f = t.featureAxis { out = movingAxis(out, from: f, to: out.dims.count - 1) }
             if t.isSparse { return .unknown("activation on sparse data") }
             return .known(out)
         }
@@ -54,7 +57,9 @@ extension ShapeRules {
         guard let common = CommonData.common(inputs.map { $0.featureDim.map($0.removing) ?? $0 }, ignoreFeatureDim: true)
         else { return .unknown("no input") }
         // Several inputs are concatenated on F first; the feature dim of a single input can be taken over.
-        let reference = inputs.count == 1 ? inputs[0] : common.inserting(.feature("\(r.name):concat", nil), at: common.dims.count)
+        var reference = inputs.count == 1 ? inputs[0] : common.inserting(.feature("\(r.name):concat", nil), at: common.dims.count)
+        // The concatenated feature placeholder is the feature axis even though its size is not computed here.
+        if inputs.count > 1 { reference.explicitFeatureAxis = reference.dims.count - 1 }
         return .known(withNewFeature(reference, size: size, request: r, declared: declared))
     }
 
@@ -76,6 +81,7 @@ extension ShapeRules {
         return result
     }
 
+    /// `compare`: the common dims of the inputs (`get_common_data`), bool, not sparse.
     static func compare(_ r: ShapeRequest) -> TemplateResult {
         let inputs: [TensorTemplate]
         switch r.knownSources(skipPending: true) {
@@ -90,6 +96,7 @@ extension ShapeRules {
         }
     }
 
+    /// `switch`: the common dims of condition, true and false values; dtype and sparsity of the values.
     static func switchLayer(_ r: ShapeRequest) -> TemplateResult {
         var inputs: [TensorTemplate] = []
         for option in ["condition", "true_from", "false_from"] {
@@ -107,6 +114,7 @@ extension ShapeRules {
         }
     }
 
+    /// `constant`: a scalar (or `[B]` with `with_batch_dim`) of the value's dtype; `shape` is not modelled.
     static func constant(_ r: ShapeRequest) -> TemplateResult {
         guard r.option("shape") == nil else { return .unknown("constant with 'shape'") }
         var dtype = r.string("dtype")
@@ -122,6 +130,7 @@ extension ShapeRules {
         return .known(TensorTemplate(dims: dims, dtype: dtype ?? "float32"))
     }
 
+    /// `length`: `[B]` lengths of a dynamic axis, or a scalar for a static or the batch axis.
     static func length(_ r: ShapeRequest) -> TemplateResult {
         concatSources(r).map { t in
             let axis = r.option("axis") ?? ConfigNode(.string("T"), span: 0..<0, style: .json)
@@ -134,38 +143,119 @@ extension ShapeRules {
         }
     }
 
+    /// `gating` (`GatingLayer`): the feature dim halved (`F//2`, dim math); `activation` is required.
     static func gating(_ r: ShapeRequest) -> TemplateResult {
         concatSources(r).map { t in
-            guard let f = t.featureDim, let size = f.size, size % 2 == 0 else { return .unknown("gating needs an even feature dim") }
-            return .known(withNewFeature(t, size: r.outSize ?? size / 2, request: r))
+            if r.option("activation") == nil { return .failed("gating needs 'activation'") }
+            if r.option("out_dim").map({ !$0.isNull }) == true { return .unknown("gating with out_dim") }
+            guard !t.isSparse, let axis = t.featureAxis, let size = t.dims[axis].size else { return .failed("gating needs a static feature dim") }
+            guard size % 2 == 0 else { return .failed("gating needs an even feature dim") }
+            if let n = r.int("n_out"), n != size / 2 { return .failed("gating n_out must be half the feature dim") }
+            return .known(t.replacing(axis: axis, with: DimMath.floordiv(t.dims[axis], 2)))
         }
     }
 
-    static func reduce(_ r: ShapeRequest) -> TemplateResult {
-        concatSources(r).map { t in
-            guard let spec = r.option("axis") ?? r.option("axes"), let axes = AxisSpec.axes(spec, in: t), !axes.isEmpty else {
-                return .unknown("reduce axes not resolved")
+    /// `range_from_length`: `[T]` int32 over the dim whose lengths the input holds — the measured dim when the
+    /// input is a `length` layer (RETURNN finds the dim from the size tensor), else a new `<name>_input_len` dim.
+    static func rangeFromLength(_ r: ShapeRequest) -> TemplateResult {
+        let sources = r.engine.graph.sources(of: r.node.id)
+        guard sources.count == 1 else { return .failed("range_from_length needs a single source") }
+        if r.option("out_spatial_dim") != nil { return .unknown("range_from_length with out_spatial_dim") }
+        return concatSources(r).map { t in
+            guard t.dtype == "int32" || t.dtype == "int64" else { return .failed("range_from_length expects int lengths") }
+            let dtype = r.string("dtype") ?? "int32"
+            if case .layer(let id) = sources[0].target, r.engine.graph[id].className == "length" {
+                let lengthSources = r.engine.graph.sources(of: id).map {
+                    r.engine.input($0.target, ref: $0.ref, consumer: id, loops: r.engine.producerLoops(id, consumerLoops: r.loops))
+                }
+                guard case .known(let measured) = concatenated(lengthSources, name: r.engine.graph[id].name) else {
+                    return .unknown("input of the length layer not known")
+                }
+                let axisSpec = r.engine.graph[id].layer.option("axis") ?? ConfigNode(.string("T"), span: 0..<0, style: .json)
+                guard let axis = AxisSpec.axis(axisSpec, in: measured) else { return .unknown("length axis not resolved") }
+                let dim = measured.dims[axis]
+                guard dim.isDynamic, dim.kind != .batch else { return .unknown("range_from_length of a static length") }
+                return .known(TensorTemplate(dims: [dim], dtype: dtype))
             }
+            return .known(TensorTemplate(dims: [Dim(kind: .spatial, name: "\(r.name)_input_len", size: nil)], dtype: dtype))
+        }
+    }
+
+    /// `softmax_over_spatial`: the input with the softmax axis (default: the time axis) moved last.
+    static func softmaxOverSpatial(_ r: ShapeRequest) -> TemplateResult {
+        concatSources(r).map { t in
+            let axis: Int
+            if let spec = r.option("axis"), !spec.isNull {
+                if spec.intValue != nil { return .failed("softmax_over_spatial axis given as int") }
+                guard let found = AxisSpec.axis(spec, in: t) else { return .unknown("softmax_over_spatial axis not resolved") }
+                axis = found
+            } else {
+                guard let time = t.timeAxis else { return .failed("softmax_over_spatial needs a time axis") }
+                axis = time
+            }
+            return .known(movingAxis(t, from: axis, to: t.dims.count - 1))
+        }
+    }
+
+    /// `forced_align` (`ForcedAlignmentLayer`): `[T,B]` int32, sparse over the input's feature dim.
+    static func forcedAlign(_ r: ShapeRequest) -> TemplateResult {
+        concatSources(r).map { input in
+            guard let time = input.timeDim, let feature = input.featureDim else { return .failed("forced_align needs time and feature axes") }
+            guard input.dims.count == 3, input.batchAxis != nil else { return .failed("forced_align needs [B,T,F] input") }
+            guard let topology = r.string("topology"), ["ctc", "rna"].contains(topology) else { return .failed("forced_align topology must be ctc or rna") }
+            return .known(TensorTemplate(dims: [time, .batch], dtype: "int32", sparseDim: feature))
+        }
+    }
+
+    /// `mel_filterbank`: the feature dim replaced by `n_out` (base rule with batch axis 0, time axis 1).
+    static func melFilterbank(_ r: ShapeRequest) -> TemplateResult {
+        concatSources(r).map { t in
+            guard let n = r.int("n_out") else { return .unknown("mel_filterbank without n_out") }
+            guard t.dims.count == 3, t.batchAxis == 0, t.timeAxis == 1, t.featureAxis == 2, !t.isSparse else {
+                return .unknown("mel_filterbank input is not [B,T,F]")
+            }
+            return .known(withNewFeature(t, size: n, request: r))
+        }
+    }
+
+    /// `reduce` (`ReduceLayer`): the axes removed (or replaced by `<name>:keep-dim-<i>` of size 1 with
+    /// `keep_dims`); the time and a set feature axis follow their dims; `arg*` modes give int32 data sparse over
+    /// the reduced dim.
+    static func reduce(_ r: ShapeRequest) -> TemplateResult {
+        concatSources(r).map { input in
+            guard let spec = r.option("axis") ?? r.option("axes") else { return .unknown("reduce axes not resolved") }
+            if input.isSparse { return .failed("reduce on sparse data") }
+            let t = spec.intValue != nil || (spec.elements?.contains { $0.intValue != nil } ?? false) ? batchMajor(input) : input
+            guard let axes = AxisSpec.axes(spec, in: t), !axes.isEmpty else { return .unknown("reduce axes not resolved") }
             let mode = (r.string("mode") ?? "").lowercased()
+            let isArg = mode.hasPrefix("arg")
+            if isArg, axes.count != 1 { return .failed("argmax/argmin over several axes") }
             var out = t
             if r.bool("keep_dims") == true {
                 for axis in axes { out = out.replacing(axis: axis, with: Dim(kind: t.dims[axis].kind, name: "\(r.name):keep-dim-\(axis)", size: 1)) }
-                return .known(out)
+            } else {
+                let time = t.timeAxis.flatMap { axes.contains($0) ? nil : t.dims[$0] }
+                let feature = t.featureAxis.flatMap { axes.contains($0) ? nil : t.dims[$0] }
+                let featureWasSet = t.explicitFeatureAxis != nil || t.noFeatureAxis
+                out.dims = t.dims.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
+                out.explicitTimeAxis = nil
+                out.noTimeAxis = false
+                out.explicitFeatureAxis = nil
+                out.noFeatureAxis = false
+                if let time { out = withTimeAxis(out, out.dims.firstIndex(of: time)) }
+                if featureWasSet, let feature { out = withFeatureAxis(out, out.dims.firstIndex(of: feature)) }
             }
-            let feature = t.featureDim
-            for axis in axes.sorted(by: >) { out = out.removing(axis: axis) }
-            if let feature, out.contains(feature) { out.explicitFeatureAxis = out.dims.firstIndex(of: feature) }
-            if mode.hasPrefix("arg") {
-                guard axes.count == 1 else { return .unknown("argmax over several axes") }
+            if isArg {
                 out.dtype = "int32"
                 out.sparseDim = t.dims[axes[0]]
-            } else if mode == "any" || mode == "all" {
-                out.dtype = "bool"
+                out.explicitFeatureAxis = nil
+                out.noFeatureAxis = true
             }
             return .known(out)
         }
     }
 
+    /// `reduce_out`: the feature dim divided by `num_pieces`.
     static func reduceOut(_ r: ShapeRequest) -> TemplateResult {
         concatSources(r).map { t in
             guard let pieces = r.int("num_pieces"), pieces > 0, let f = t.featureDim, let size = f.size, size % pieces == 0 else {
@@ -175,18 +265,23 @@ extension ShapeRules {
         }
     }
 
+    /// `variable` (`VariableLayer`): `[<name>:static:<i>…]` from `shape` (the last one a feature dim), with
+    /// `<name>:dummy-time`(1) and the batch dim in front when asked for.
     static func variable(_ r: ShapeRequest) -> TemplateResult {
         guard let shape = r.option("shape")?.elements else { return .unknown("variable without shape") }
-        var dims: [Dim] = r.bool("add_batch_axis") == true ? [.batch] : []
+        var dims: [Dim] = []
         for (i, item) in shape.enumerated() {
-            if case .dim(let d)? = item.marker {
-                dims.append(Dim(kind: d.kind == .spatial ? .spatial : .feature, name: d.description, size: d.dimension, autoGenerated: false))
-            } else if let size = item.intValue {
-                dims.append(Dim(kind: i == shape.count - 1 ? .feature : .spatial, name: "\(r.name):dim\(i)", size: size))
+            if let d = markerDim(item) {
+                guard d.size != nil else { return .failed("variable needs static dims") }
+                dims.append(d)
+            } else if let size = item.intValue, size > 0 {
+                dims.append(Dim(kind: i == shape.count - 1 ? .feature : .spatial, name: "\(r.name):static:\(i)", size: size))
             } else {
                 return .unknown("variable shape entry is not an integer")
             }
         }
+        if r.bool("add_time_axis") == true { dims.insert(Dim.spatial("\(r.name):dummy-time", 1), at: 0) }
+        if r.bool("add_batch_axis") == true { dims.insert(.batch, at: 0) }
         return .known(TensorTemplate(dims: dims, dtype: r.string("dtype") ?? "float32"))
     }
 }

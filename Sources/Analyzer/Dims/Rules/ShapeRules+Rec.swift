@@ -1,6 +1,7 @@
 import NetConfig
 
 extension ShapeRules {
+    /// `subnetwork`: the template of its `output` layer in the same context.
     static func subnetwork(_ r: ShapeRequest) -> TemplateResult {
         guard let scope = r.node.childScope, let output = r.engine.graph[scope: scope].layerByName["output"] else {
             return .unknown("subnetwork without an 'output' layer")
@@ -8,6 +9,7 @@ extension ShapeRules {
         return r.engine.template(output, loops: r.loops)
     }
 
+    /// `rec`: with a dict unit, the per-frame `output` accumulated over the loop (time-major); with a built-in unit, see `builtinRecurrent`.
     static func rec(_ r: ShapeRequest) -> TemplateResult {
         switch r.layer.children {
         case .recUnit(let unit):
@@ -29,7 +31,12 @@ extension ShapeRules {
     /// axis `[T,B,n_out]`, or one step `[B,n_out]` when the input has no time axis (inside a loop).
     static func builtinRecurrent(_ r: ShapeRequest, featureSuffix: String) -> TemplateResult {
         guard let n = r.outSize else { return .unknown("no 'n_out'") }
-        return concatSources(r).map { t in
+        // The input's feature dim is replaced, so a pending `prev:` input (its own state as input) is dropped
+        // in the first pass over a cycle, as RETURNN's template construction does.
+        let results = r.sources()
+        let ready = results.filter { !$0.isPending }
+        let input = ready.isEmpty ? (results.first ?? .unknown("no input")) : concatenated(ready, name: r.name)
+        return input.map { t in
             let feature = r.declaredOutDim ?? Dim.feature("\(r.name):\(featureSuffix)", n)
             var base = t
             if let f = t.featureAxis { base = base.removing(axis: f) }
@@ -44,10 +51,12 @@ extension ShapeRules {
         }
     }
 
+    /// `rnn_cell`: one step `[B,n_out]` inside a loop, over the time axis when moved out.
     static func rnnCell(_ r: ShapeRequest) -> TemplateResult {
         builtinRecurrent(r, featureSuffix: "feature")
     }
 
+    /// `rec_unstack`: inside a loop, one frame (the loop's time dim removed) of a tensor over that time.
     static func recUnstack(_ r: ShapeRequest) -> TemplateResult {
         concatSources(r).map { t in
             guard r.inLoop, let rec = r.loops.last, let time = r.engine.loopDim(rec) else { return .known(t) }
@@ -62,6 +71,7 @@ extension ShapeRules {
             && !LoopPlan.isSet(layer.option("scheduled_sampling")) && layer.option("target")?.isNull != true
     }
 
+    /// `choice`: without search the target (RETURNN drops `from`); else int32 sparse over the class dim.
     static func choice(_ r: ShapeRequest) -> TemplateResult {
         if choiceUsesTarget(r.layer), let key = targetKey(r) {
             let ref = LayerRef(parsing: "data:\(key)", span: r.layer.nameSpan, option: "target")
@@ -78,50 +88,117 @@ extension ShapeRules {
         }
     }
 
+    /// `decide`: the input (the beam removed, which the batch dim hides).
     static func decide(_ r: ShapeRequest) -> TemplateResult { concatSources(r) }
 
+    /// `:i`: the scalar int32 step index (accumulated over the loop when moved out).
     static func stepIndex(_ r: ShapeRequest) -> TemplateResult {
         .known(TensorTemplate(dims: [], dtype: "int32"))
     }
 
+    /// `self_attention` (`SelfAttentionLayer`): `[B,T,<name>_self_att_feat]` from the first source's batch and
+    /// time dims (`[B,F]` without time axis, inside a loop).
     static func selfAttention(_ r: ShapeRequest) -> TemplateResult {
+        guard let first = r.sources().first else { return .failed("self_attention without input") }
+        return first.map { input in
+            let feature: Dim
+            if let declared = r.declaredOutDim {
+                feature = declared
+            } else if let n = r.int("n_out") {
+                feature = Dim.feature("\(r.name)_self_att_feat", n)
+            } else {
+                return .failed("self_attention needs n_out or out_dim")
+            }
+            guard input.batchAxis != nil, !input.isSparse else { return .unknown("self_attention input not [B,T,F]") }
+            var dims: [Dim] = [.batch]
+            if let time = input.timeDim { dims.append(time) }
+            dims.append(feature)
+            return .known(TensorTemplate(dims: dims, dtype: "float32"))
+        }
+    }
+
+    /// `positional_encoding`: the input with a new `n_out` feature dim (the base rule), or the input itself with
+    /// `add_to_input`.
+    static func positionalEncoding(_ r: ShapeRequest) -> TemplateResult {
+        if r.bool("add_to_input") == true { return concatSources(r) }
         guard let n = r.outSize else { return .unknown("no 'n_out'") }
         return concatSources(r).map { t in .known(withNewFeature(t, size: n, request: r, declared: r.declaredOutDim)) }
     }
 
-    static func positionalEncoding(_ r: ShapeRequest) -> TemplateResult {
-        if r.bool("add_to_input") == true { return concatSources(r) }
-        guard let n = r.outSize else { return .unknown("no 'n_out'") }
-        let feature = r.declaredOutDim ?? Dim.feature("\(r.name):feature-dense", n)
-        if r.inLoop { return .known(TensorTemplate(dims: [feature])) }
-        return concatSources(r).map { t in
-            guard let time = t.timeDim else { return .unknown("positional_encoding input without time axis") }
-            return .known(TensorTemplate(dims: [time, feature]))
+    /// `relative_positional_encoding`: `[T,T,F]` over the input's time dim; without time axis (inside a loop)
+    /// `[dummy(1), time-so-far, F]`.
+    static func relativePositionalEncoding(_ r: ShapeRequest) -> TemplateResult {
+        concatSources(r).map { t in
+            for key in ["query_spatial_dim", "key_value_spatial_dim", "out_dim"] where r.option(key) != nil {
+                return .unknown("relative_positional_encoding with '\(key)'")
+            }
+            guard let n = r.int("n_out") else { return .failed("relative_positional_encoding needs n_out or out_dim") }
+            let feature = Dim.feature("\(r.name)_rel_pos_enc_feat", n)
+            if let time = t.timeDim { return .known(TensorTemplate(dims: [time, time, feature])) }
+            return .known(TensorTemplate(dims: [Dim.spatial("\(r.name)_rel_pos_enc_dummy", 1), Dim.spatial("\(r.name)_rel_pos_enc_time", nil), feature]))
         }
     }
 
+    /// `get_last_hidden_state`: `[B,n_out]`.
     static func getLastHiddenState(_ r: ShapeRequest) -> TemplateResult {
         guard let n = r.outSize else { return .unknown("no 'n_out'") }
         return .known(TensorTemplate(dims: [.batch, .feature("\(r.name):feature-dense", n)]))
     }
 
+    /// `generic_attention` (`GenericAttentionLayer`): a `dot` of the weights (batch-major, size-1 axes squeezed)
+    /// with the base, reducing the weights' time axis against the base's time axis: `[B, shared weight axes…,
+    /// other weight axes…, base feature]`; the base's other axes must match weight axes of the same size.
     static func genericAttention(_ r: ShapeRequest) -> TemplateResult {
         guard let baseInput = r.optionInput("base"), let weightsInput = r.optionInput("weights") else {
             return .unknown("generic_attention without base or weights")
         }
-        guard case .known(let base) = baseInput, case .known(let weights) = weightsInput else {
+        guard case .known(let base) = baseInput, case .known(let rawWeights) = weightsInput else {
             return baseInput.isPending ? baseInput : (weightsInput.isPending ? weightsInput : .unknown("attention inputs not known"))
         }
-        guard let attended = base.timeDim, weights.contains(attended) else { return .unknown("attended axis not found") }
-        let extra = weights.dims.filter { $0.kind != .batch && $0 != attended && !base.contains($0) }
-        guard extra.count <= 1 else { return .unknown("attention weights with several extra axes") }
-        var out = base.removing(attended)
-        for dim in extra { out = out.inserting(dim, at: out.featureAxis ?? out.dims.count) }
-        return .known(out)
+        let autoSqueeze = r.option("auto_squeeze")?.boolValue ?? true
+        guard let baseTime = base.timeAxis, let baseFeature = base.featureAxis, base.batchAxis != nil else {
+            return .failed("generic_attention base needs batch, time and feature axes")
+        }
+        var weights = batchMajor(rawWeights)
+        func reduceAxis(_ w: TensorTemplate) -> Int? {
+            guard let time = w.timeAxis else { return nil }
+            let dynamic = w.dims.indices.filter { $0 != w.batchAxis && w.dims[$0].isDynamic }
+            if !dynamic.contains(time) || dynamic.count == 1 { return time }
+            let matched = dynamic.filter { w.dims[$0] == base.dims[baseTime] }
+            if matched.contains(time) { return time }
+            return matched.last
+        }
+        guard let reduce = reduceAxis(weights) else { return .failed("generic_attention weights need a time axis matching the base's") }
+        guard weights.dims[reduce].size == base.dims[baseTime].size else { return .failed("generic_attention: attended axes differ in size") }
+        var baseRest = base.dims.indices.filter { $0 != base.batchAxis && $0 != baseTime && $0 != baseFeature }
+        var weightsRest = weights.dims.indices.filter { $0 != weights.batchAxis && $0 != reduce }
+        var squeeze: [Int] = []
+        var shared: [(Int, Int)] = []
+        for axis in weightsRest.reversed() {
+            if let last = baseRest.last, weights.dims[axis].size == base.dims[last].size {
+                shared.append((axis, last))
+                baseRest.removeLast()
+                weightsRest.removeAll { $0 == axis }
+                continue
+            }
+            if autoSqueeze, weights.dims[axis].size == 1 {
+                weightsRest.removeAll { $0 == axis }
+                squeeze.append(axis)
+            }
+        }
+        guard baseRest.isEmpty else { return .failed("generic_attention: base axes \(baseRest.map { base.dims[$0].description }) match no weight axis") }
+        let reduceDim = weights.dims[reduce]
+        let keptDims = weightsRest.map { weights.dims[$0] }
+        for axis in squeeze.sorted(by: >) { weights = weights.removing(axis: axis) }
+        // The dot: remaining (shared) weight axes in order, then the weights' own axes, then the base feature.
+        let shareDims = weights.dims.filter { $0 != reduceDim && !keptDims.contains($0) }
+        let dims = shareDims + keptDims + [base.dims[baseFeature]]
+        return .known(TensorTemplate(dims: dims, dtype: weights.isSparse ? base.dtype : weights.dtype))
     }
 
     // MARK: - Masked computation and unmask
 
+    /// `masked_computation`: its unit's output per frame inside a loop, on T' outside, unmasked to T when moved out of a loop; RETURNN's build-time refusals are `failed`.
     static func maskedComputation(_ r: ShapeRequest) -> TemplateResult {
         let engine = r.engine
         let id = r.node.id
@@ -132,6 +209,14 @@ extension ShapeRules {
         }
         if r.option("masked_from")?.stringValue != nil, r.inLoop, isActual {
             return .failed("masked_computation '\(r.name)' with masked_from cannot be built inside a loop")
+        }
+        // With masked_from, T' is masked_from's time dim, which RETURNN then derives from the masked axis T
+        // (`derive_from`, rec.py:9495): a time dim already derived from another dim (e.g. `1+time` of a
+        // prefix_in_time) fails its assertion `derived_from_tag == base`.
+        if r.option("masked_from")?.stringValue != nil, !r.inLoop, let dims = engine.maskedDims(id, loops: r.loops),
+            let base = dims.outSpatial.derivedFrom, base != dims.inSpatial.name, dims.outSpatial != dims.inSpatial
+        {
+            return .failed("masked_computation '\(r.name)': masked_from's time dim '\(dims.outSpatial.name)' is derived from '\(base)', not from the masked axis '\(dims.inSpatial.name)'")
         }
         if let mask = r.optionInput("mask"), case .known(let m) = mask, r.option("masked_from")?.stringValue == nil {
             if let problem = maskProblem(m, inLoop: r.inLoop, masked: id, loops: r.loops, engine: engine) {
@@ -165,6 +250,7 @@ extension ShapeRules {
         }
     }
 
+    /// `unmask`: per frame inside a loop; outside, the source on the mask's time dim, time-major.
     static func unmask(_ r: ShapeRequest) -> TemplateResult {
         concatSources(r).map { t in
             if r.inLoop {
