@@ -389,6 +389,11 @@ final class EvaluationRun {
         let layerPath = path(id)
         let result = engine.template(id, loops: loops)
         if let override = options.overrides[id] { return try applyOverride(override, id: id, loops: loops, template: result.template) }
+        if options.forcedStandIns.contains(id), case .known(let t) = result,
+            let value = try? standIn(id, loops: loops, template: t, reason: "stand-in for a layer upstream of the checked region")
+        {
+            return value
+        }
         let template: TensorTemplate
         switch result {
         case .failed(let message):
@@ -436,8 +441,14 @@ final class EvaluationRun {
 
     /// A random value with the layer's inferred dims when the policy allows it; otherwise the unsupported error.
     func standInOrThrow(_ id: LayerID, loops: [LayerID], template: TensorTemplate, reason: String) throws(EvaluationError) -> Tensor {
+        guard options.standIns.allows(id) else { throw .unsupported(layer: path(id), reason: reason) }
+        return try standIn(id, loops: loops, template: template, reason: reason)
+    }
+
+    /// A random value with the layer's inferred dims (seeded by the layer path and step, so that two networks
+    /// evaluated with the same seed get the same stand-in values).
+    func standIn(_ id: LayerID, loops: [LayerID], template: TensorTemplate, reason: String) throws(EvaluationError) -> Tensor {
         let layerPath = path(id)
-        guard options.standIns.allows(id) else { throw .unsupported(layer: layerPath, reason: reason) }
         var shape: [Int] = []
         var lengths: [String: [Int]] = [:]
         for dim in template.dims {

@@ -36,6 +36,10 @@ public struct EvaluationOptions: Sendable {
     public var collectLoopLayers: Bool
     /// Evaluate every top-level layer, not only those RETURNN builds (output layers and what they need).
     public var allTopLevelLayers: Bool
+    /// Layers replaced by random values with their inferred dims even though they could be computed (the fix
+    /// verifier uses this for layers upstream of the rewritten region: any consistent value will do, and it
+    /// saves computing them). When a stand-in is impossible (unknown lengths) the layer is computed.
+    public var forcedStandIns: Set<LayerID> = []
 
     /// Creates options (defaults: no stand-ins, no overrides, no in-loop layers).
     public init(
