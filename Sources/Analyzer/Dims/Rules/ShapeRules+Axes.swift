@@ -371,9 +371,17 @@ extension ShapeRules {
         let restA = a.dims.indices.filter { !varA.contains($0) && !axesA.contains($0) }
         let restB = b.dims.indices.filter { !varB.contains($0) && !axesB.contains($0) }
         guard restA.count == restB.count else { return .failed("dot: the remaining axes of the inputs differ") }
-        // The remaining axes must be the same dims (find_matching_dim_map); we require identity.
-        for i in restA where !restB.contains(where: { b.dims[$0] == a.dims[i] }) {
-            return .unknown("dot: remaining axes not matched by identity")
+        // The remaining axes are paired (`find_matching_dim_map`): the same dim first, else a dim of the same
+        // static size (`allow_same_spatial_dim`, `treat_feature_as_spatial`).
+        var unmatched = restB
+        for i in restA {
+            if let j = unmatched.firstIndex(where: { b.dims[$0] == a.dims[i] }) {
+                unmatched.remove(at: j)
+            } else if let j = unmatched.firstIndex(where: { CommonData.strictMatch(b.dims[$0], a.dims[i]) }) {
+                unmatched.remove(at: j)
+            } else {
+                return .failed("dot: the remaining axes of the inputs do not match (\(a.dims[i].description))")
+            }
         }
         var dims = restA.map { a.dims[$0] } + varA.map { a.dims[$0] } + varB.map { b.dims[$0] }
         if varB.isEmpty, oldDefaults { dims.append(Dim.spatial("\(r.name):dot:dummy-var2", 1)) }
