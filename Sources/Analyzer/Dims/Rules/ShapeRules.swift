@@ -91,7 +91,7 @@ enum ShapeRules {
             if keys.subtracting(["dim"]).isEmpty, let dim = outType["dim"] {
                 let current = t.sparseDim?.size ?? t.featureDim?.size
                 if dim.isNull ? current == nil : dim.intValue == current { return .known(t) }
-                return dim.intValue == nil && !dim.isNull ? .unknown("'out_type' dim not understood") : .failed("out_type dim \(dim.intValue.map(String.init) ?? "None") does not match the output \(t)")
+                return dim.intValue == nil && !dim.isNull ? .unknown("'out_type' dim not understood") : .failed("out_type dim " + Self.pythonInt(dim.intValue) + " does not match the output \(t)")
             }
             return .unknown("'out_type' of class '\(className)' is not modelled")
         }
@@ -99,6 +99,9 @@ enum ShapeRules {
 
     /// `CombineLayer.get_out_data_from_opts` with a dict `out_type` (no shape): the common data's kwargs updated
     /// by `out_type` (`dim` makes sparse data get a new sparse dim, `sparse` sets or drops it).
+    // `@_optimize(none)`: the Swift 6.3 optimizer crashes on this function (CopyPropagation "Found ownership
+    // error") in release builds; it runs once per layer with `out_type`, so speed does not matter here.
+    @_optimize(none)
     static func combineOutType(_ t: TensorTemplate, _ outType: ConfigNode, keys: Set<String>, _ r: ShapeRequest) -> TemplateResult {
         let allowed: Set<String> = ["dim", "dtype", "sparse", "time_dim_axis", "batch_dim_axis", "feature_dim_axis"]
         guard keys.isSubset(of: allowed) else { return .unknown("'out_type' keys \(keys.subtracting(allowed).sorted()) not modelled") }
@@ -136,7 +139,7 @@ enum ShapeRules {
             if let dimNode {
                 let current = out.featureDim?.size
                 if dimNode.intValue != current || (dimNode.isNull && current != nil) {
-                    return .failed("out_type dim \(dimNode.intValue.map(String.init) ?? "None") does not match the output \(out)")
+                    return .failed("out_type dim " + Self.pythonInt(dimNode.intValue) + " does not match the output \(out)")
                 }
             }
         }
@@ -169,6 +172,13 @@ enum ShapeRules {
     }
 
     // MARK: - Helpers
+
+    /// An optional integer as Python prints it (`None` for nil). A plain function: the same expression inline in
+    /// a string interpolation crashes the Swift 6.3 optimizer (CopyPropagation) in release builds.
+    static func pythonInt(_ value: Int?) -> String {
+        guard let value else { return "None" }
+        return String(value)
+    }
 
     /// A dim name as an operand of dim math, parenthesised like RETURNN when it has one of ` +-/`.
     static func operand(_ name: String) -> String { DimMath.bracketed(name) }
