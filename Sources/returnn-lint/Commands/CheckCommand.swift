@@ -124,6 +124,7 @@ struct CheckCommand: ParsableCommand {
         let results = runner.run(inputs)
         var errors = results.contains { $0.error != nil }
         var changedFiles = 0
+        var unwritten = Set<String>()
         var diffText = ""
         // Standard input with --fix: the fixed text goes to standard output, the report to standard error.
         let reportToStderr = fixOptions.fix && !fixOptions.diff && inputs.contains { $0.readPath == nil }
@@ -144,6 +145,8 @@ struct CheckCommand: ParsableCommand {
                 } catch {
                     FileHandle.standardError.write(Data("\(error)\n".utf8))
                     errors = true
+                    changedFiles -= 1
+                    unwritten.insert(result.input.displayPath)
                 }
             } else {
                 FileHandle.standardOutput.write(Data(outcome.fixedBytes))
@@ -178,13 +181,13 @@ struct CheckCommand: ParsableCommand {
             }
         }
         if fixOptions.fix, outputFormat == .text, !statistics {
-            for result in results {
+            for result in results where !unwritten.contains(result.input.displayPath) {
                 for applied in result.fixOutcome?.applied ?? [] {
                     let verification = applied.fix?.verification.map { " [verification: \(VerificationText.summary($0))]" } ?? ""
                     output += "fixed \(applied.file):\(applied.start.line):\(applied.start.column): \(applied.rule.code) \(applied.fix?.message ?? applied.message)\(verification)\n"
                 }
             }
-            let fixedCount = results.reduce(0) { $0 + ($1.fixOutcome?.applied.count ?? 0) }
+            let fixedCount = results.filter { !unwritten.contains($0.input.displayPath) }.reduce(0) { $0 + ($1.fixOutcome?.applied.count ?? 0) }
             output += "Fixed \(fixedCount) finding\(fixedCount == 1 ? "" : "s") in \(changedFiles) file\(changedFiles == 1 ? "" : "s").\n"
         }
         (reportToStderr ? FileHandle.standardError : FileHandle.standardOutput).write(Data(output.utf8))

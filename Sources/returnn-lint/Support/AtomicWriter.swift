@@ -12,10 +12,15 @@ enum AtomicWriter {
     /// and before the rename, as if the process had been killed there.
     static let failBeforeRenameVariable = "RETURNN_LINT_TEST_FAIL_BEFORE_RENAME"
 
+    private static let serial = SerialCounter()
+
+    static func nextSerial() -> Int { serial.next() }
+
     static func write(_ bytes: [UInt8], to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
-        let temporary = (folder as NSString).appendingPathComponent(".\(url.lastPathComponent).returnn-lint-\(getpid()).tmp")
+        // A short name: the original's name plus a suffix could exceed the file system's 255-byte limit.
+        let temporary = (folder as NSString).appendingPathComponent(".returnn-lint-\(getpid())-\(nextSerial()).tmp")
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         let mode = (attributes?[.posixPermissions] as? NSNumber)?.uint16Value ?? 0o644
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode_t(mode))
@@ -45,5 +50,18 @@ enum AtomicWriter {
             unlink(temporary)
             throw WriteError(description: "\(path): error: cannot replace the file (\(reason))")
         }
+    }
+}
+
+/// A thread-safe counter for unique temporary file names within one process.
+final class SerialCounter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+
+    func next() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value += 1
+        return value
     }
 }
