@@ -30,6 +30,10 @@ public struct SourceText: Sendable {
     public let bytes: [UInt8]
     /// Byte offset of the first byte of each line (line 1 starts at offset 0).
     public let lineStarts: [Int]
+    /// `scalarsBefore[k]` is the number of scalars (UTF-8 lead bytes) in `bytes[0 ..< k * scalarStride]`, so
+    /// that a column on a very long line (a minified file) costs at most two strides of counting.
+    private let scalarsBefore: [Int]
+    private static let scalarStride = 256
 
     /// Creates a source text and indexes its line starts (`\n`, `\r\n` and lone `\r` end a line).
     public init(path: String, bytes: [UInt8]) {
@@ -49,6 +53,29 @@ public struct SourceText: Sendable {
             index += 1
         }
         self.lineStarts = starts
+        var scalars = [0]
+        scalars.reserveCapacity(count / Self.scalarStride + 1)
+        var running = 0
+        for (offset, byte) in bytes.enumerated() {
+            if byte & 0xC0 != 0x80 { running += 1 }
+            if (offset + 1) % Self.scalarStride == 0 { scalars.append(running) }
+        }
+        self.scalarsBefore = scalars
+    }
+
+    /// The number of scalars (UTF-8 lead bytes) in `bytes[range]`.
+    private func scalarCount(_ range: Range<Int>) -> Int {
+        let stride = Self.scalarStride
+        func scan(_ r: Range<Int>) -> Int {
+            var n = 0
+            for i in r where bytes[i] & 0xC0 != 0x80 { n += 1 }
+            return n
+        }
+        let firstCheckpoint = (range.lowerBound + stride - 1) / stride
+        let lastCheckpoint = range.upperBound / stride
+        guard firstCheckpoint < lastCheckpoint else { return scan(range) }
+        return scan(range.lowerBound..<firstCheckpoint * stride) + scalarsBefore[lastCheckpoint] - scalarsBefore[firstCheckpoint]
+            + scan(lastCheckpoint * stride..<range.upperBound)
     }
 
     /// Creates a source text from a Swift string (its UTF-8 bytes).
@@ -66,18 +93,12 @@ public struct SourceText: Sendable {
             let mid = (low + high + 1) / 2
             if lineStarts[mid] <= offset { low = mid } else { high = mid - 1 }
         }
-        let lineStart = lineStarts[low]
-        var column = 1
-        var index = lineStart
+        var index = lineStarts[low]
         if low == 0, bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF, offset >= 3 {
             index = 3
         }
-        while index < offset {
-            // Count every byte that is not a UTF-8 continuation byte: one per scalar.
-            if bytes[index] & 0xC0 != 0x80 { column += 1 }
-            index += 1
-        }
-        return TextLocation(line: low + 1, column: column)
+        // Every byte that is not a UTF-8 continuation byte starts a scalar.
+        return TextLocation(line: low + 1, column: 1 + scalarCount(index..<max(index, offset)))
     }
 
     /// The byte range of the whole line that contains `offset`, without its line terminator.

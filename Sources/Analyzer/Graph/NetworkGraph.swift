@@ -87,6 +87,8 @@ public struct NetworkGraph: Sendable {
     /// The data keys that exist: declared extern data plus keys registered by `register_as_extern_data`;
     /// nil when extern data is undeclared (a bare network), so data keys cannot be checked.
     public private(set) var knownDataKeys: Set<String>?
+    /// Per layer, every (layer, reference) of another layer that points at it, in layer and reference order.
+    private var referrerIndex: [[(layer: LayerID, ref: LayerRef)]] = []
 
     /// The root scope.
     public var root: ScopeID { ScopeID(index: 0) }
@@ -97,6 +99,25 @@ public struct NetworkGraph: Sendable {
         _ = addScope(config.network, kind: .root, owner: nil, parent: nil, namePrefix: [], inherited: (true, false))
         knownDataKeys = Self.dataKeys(config: config, layers: layers)
         resolved = layers.map { node in node.layer.references.map { resolve($0, from: node.id) } }
+        var referrers = Array(repeating: [(layer: LayerID, ref: LayerRef)](), count: layers.count)
+        for other in layers {
+            for (ref, target) in zip(other.layer.references, resolved[other.id.index]) {
+                var targets: [LayerID] = []
+                switch target {
+                case .layer(let t), .previous(let t): targets = [t]
+                case .subLayer(let root, _, let inner): targets = inner.map { $0 == root ? [root] : [root, $0] } ?? [root]
+                default: break
+                }
+                for t in targets where t != other.id { referrers[t.index].append((other.id, ref)) }
+            }
+        }
+        referrerIndex = referrers
+    }
+
+    /// Every (layer, reference) of another layer that points at `id` (directly, through `prev:`, or as the root
+    /// or target of a sub-layer path), in layer order.
+    public func referrers(of id: LayerID) -> [(layer: LayerID, ref: LayerRef)] {
+        referrerIndex[id.index]
     }
 
     /// The layer with an ID.

@@ -40,12 +40,21 @@ public struct LoopPlan: Sendable {
     /// For each layer kept in the loop (when optimized): the chain of dependencies that pins it.
     public let pinnedBy: [String: [String]]
 
+    /// `placement(of:)` by name (rules ask for every layer: scanning the arrays would be quadratic).
+    private let placements: [String: LoopPlacement]
+
     /// Where a node of the unit ended up.
     public func placement(of name: String) -> LoopPlacement {
-        if layersInLoop.contains(name) { return .inLoop }
-        if inputLayersMovedOut.contains(name) { return .movedIn }
-        if outputLayersMovedOut.contains(name) { return .movedOut }
-        return .unused
+        placements[name] ?? .unused
+    }
+
+    /// The placement index: in the loop before moved in before moved out, as `placement(of:)` always answered.
+    private static func placements(inLoop: [String], movedIn: [String], movedOut: [String]) -> [String: LoopPlacement] {
+        var result: [String: LoopPlacement] = [:]
+        for name in movedOut { result[name] = .movedOut }
+        for name in movedIn { result[name] = .movedIn }
+        for name in inLoop { result[name] = .inLoop }
+        return result
     }
 
     /// Computes the plan for rec layer `rec` (which must have a dict unit).
@@ -63,6 +72,7 @@ public struct LoopPlan: Sendable {
             self.layersInLoop = []
             self.inputLayersMovedOut = []
             self.outputLayersMovedOut = []
+            self.placements = LoopPlan.placements(inLoop: layersInLoop, movedIn: inputLayersMovedOut, movedOut: outputLayersMovedOut)
             self.pinnedBy = [:]
             return
         }
@@ -103,6 +113,7 @@ public struct LoopPlan: Sendable {
             self.layersInLoop = order.sorted()
             self.inputLayersMovedOut = []
             self.outputLayersMovedOut = []
+            self.placements = LoopPlan.placements(inLoop: layersInLoop, movedIn: inputLayersMovedOut, movedOut: outputLayersMovedOut)
             self.pinnedBy = [:]
             return
         }
@@ -116,11 +127,8 @@ public struct LoopPlan: Sendable {
         self.layersInLoop = inLoop
         self.inputLayersMovedOut = movedIn
         self.outputLayersMovedOut = movedOut
-        var reasons: [String: [String]] = [:]
-        for layer in inLoop {
-            reasons[layer] = LoopPlan.pinningChain(for: layer, inLoop: Set(inLoop), deps: deps)
-        }
-        self.pinnedBy = reasons
+        self.placements = LoopPlan.placements(inLoop: layersInLoop, movedIn: inputLayersMovedOut, movedOut: outputLayersMovedOut)
+        self.pinnedBy = LoopPlan.pinningChains(inLoop: inLoop, deps: deps)
     }
 
     // MARK: - RETURNN's _move_outside_loop
@@ -330,10 +338,12 @@ public struct LoopPlan: Sendable {
             var children: [LayerID] = []
             if let unit = node.maskedUnit { children.append(unit) }
             if let scope = node.childScope { children += graph[scope: scope].layers }
-            children += graph.layers.filter {
-                if case .condBranch(let owner) = $0.role { return owner == current }
-                return false
-            }.map(\.id)
+            if case .condBranches = node.layer.children {  // only cond layers have branches: skip the scan for others
+                children += graph.layers.filter {
+                    if case .condBranch(let owner) = $0.role { return owner == current }
+                    return false
+                }.map(\.id)
+            }
             result += children
             queue += children
         }
@@ -400,34 +410,89 @@ public struct LoopPlan: Sendable {
         return result
     }
 
-    /// The shortest dependency cycle through `layer` within the loop, or the shortest path from it to a cycle
-    /// followed by that cycle; `prev:` edges are written as `prev:name`.
-    static func pinningChain(for layer: String, inLoop: Set<String>, deps: [String: [PlanEdge]]) -> [String] {
-        // Breadth-first search over in-loop dependency edges, keeping the path.
-        func shortestPath(from start: String, to goal: (String) -> Bool) -> [PlanEdge]? {
-            var queue: [(String, [PlanEdge])] = [(start, [])]
-            var visited: Set<String> = [start]
+    /// The longest chain kept in `pinnedBy`, in edges. Longer chains are not searched for: a layer kept in the
+    /// loop only by a longer one gets `[name, "…"]` (a loop of thousands of layers would otherwise cost
+    /// quadratic time and memory here).
+    static let maxPinningChain = 40
+
+    /// For every layer left in the loop: the shortest dependency cycle through it within the loop, or the
+    /// shortest path from it to a layer on a cycle followed by that layer's cycle; `prev:` edges are written as
+    /// `prev:name`. Breadth-first searches over layer indices with parent links, at most `maxPinningChain`
+    /// edges deep.
+    static func pinningChains(inLoop: [String], deps: [String: [PlanEdge]]) -> [String: [String]] {
+        var index: [String: Int] = [:]
+        for name in inLoop where index[name] == nil { index[name] = index.count }
+        var names = Array(repeating: "", count: index.count)
+        for (name, i) in index { names[i] = name }
+        // In-loop edges of every node, in `deps` order.
+        let edges: [[(target: Int, edge: PlanEdge)]] = names.map { name in
+            deps[name, default: []].compactMap { edge in index[edge.target].map { (target: $0, edge: edge) } }
+        }
+        var stamp = Array(repeating: -1, count: names.count)
+        var depth = Array(repeating: 0, count: names.count)
+        var parent = Array(repeating: -1, count: names.count)
+        var parentEdge: [PlanEdge?] = Array(repeating: nil, count: names.count)
+        var search = 0
+        // The first path (of at most `limit` edges) found by a breadth-first search from `start` to a node
+        // satisfying `goal`, checked on every edge so that `start` itself can be the goal of a cycle; and whether
+        // the search stopped at the depth limit.
+        func shortestPath(from start: Int, limit: Int, to goal: (Int) -> Bool) -> (path: [PlanEdge]?, truncated: Bool) {
+            search += 1
+            stamp[start] = search
+            depth[start] = 0
+            var queue = [start]
             var head = 0
+            var truncated = false
             while head < queue.count {
-                let (node, path) = queue[head]
+                let node = queue[head]
                 head += 1
-                for edge in deps[node, default: []] where inLoop.contains(edge.target) {
-                    let next = path + [edge]
-                    if goal(edge.target) { return next }
-                    if visited.insert(edge.target).inserted { queue.append((edge.target, next)) }
+                guard depth[node] < limit else {
+                    truncated = truncated || !edges[node].isEmpty
+                    continue
+                }
+                for (target, edge) in edges[node] {
+                    if goal(target) {
+                        var path = [edge]
+                        var current = node
+                        while current != start, let via = parentEdge[current] {
+                            path.append(via)
+                            current = parent[current]
+                        }
+                        return (path.reversed(), false)
+                    }
+                    if stamp[target] != search {
+                        stamp[target] = search
+                        depth[target] = depth[node] + 1
+                        parent[target] = node
+                        parentEdge[target] = edge
+                        queue.append(target)
+                    }
                 }
             }
-            return nil
+            return (nil, truncated)
         }
-        func render(_ start: String, _ path: [PlanEdge]) -> [String] { [start] + path.map(\.label) }
-        if let cycle = shortestPath(from: layer, to: { $0 == layer }) { return render(layer, cycle) }
-        // Not on a cycle itself: follow dependencies to a node that is.
-        let onCycle = { (node: String) -> Bool in shortestPath(from: node, to: { $0 == node }) != nil }
-        if let path = shortestPath(from: layer, to: onCycle), let last = path.last?.target,
-            let cycle = shortestPath(from: last, to: { $0 == last })
-        {
-            return render(layer, path) + cycle.map(\.label)
+        func render(_ start: String, _ labels: [String]) -> [String] {
+            let chain = [start] + labels
+            return chain.count > maxPinningChain ? Array(chain.prefix(maxPinningChain)) + ["…"] : chain
         }
-        return [layer]
+        let cycleSearches = names.indices.map { i in shortestPath(from: i, limit: maxPinningChain, to: { $0 == i }) }
+        let cycles = cycleSearches.map { $0.path?.map(\.label) }
+        var result: [String: [String]] = [:]
+        for (i, name) in names.enumerated() {
+            if let cycle = cycles[i] {
+                result[name] = render(name, cycle)
+                continue
+            }
+            // Not on a cycle itself: follow dependencies to a layer that is.
+            let toCycle = shortestPath(from: i, limit: maxPinningChain, to: { cycles[$0] != nil })
+            if let path = toCycle.path, let last = path.last, let target = index[last.target], let cycle = cycles[target] {
+                result[name] = render(name, path.map(\.label) + cycle)
+            } else if cycleSearches[i].truncated || toCycle.truncated {
+                result[name] = [name, "…"]
+            } else {
+                result[name] = [name]
+            }
+        }
+        return result
     }
 }

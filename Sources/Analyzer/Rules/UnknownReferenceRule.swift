@@ -70,6 +70,7 @@ public struct UnknownReferenceRule: Rule {
     }
 
     private func suggestion(for reason: UnresolvedReason, graph: NetworkGraph, budget: inout Int) -> String? {
+        guard budget > 0 else { return nil }
         let name: String
         let candidates: [String]
         switch reason {
@@ -90,12 +91,14 @@ public struct UnknownReferenceRule: Rule {
         return Self.closest(to: name, in: candidates, budget: &budget)
     }
 
-    /// At most this many edit-distance cells (name length × candidate length) are spent on "did you mean" notes
-    /// in one file, so that thousands of wrong names among thousands of layers stay fast: once the budget is
-    /// used up, names get no suggestion.
-    static let suggestionBudget = 4_000_000
+    /// At most this much work (candidates looked at, plus edit-distance cells: name length × candidate length)
+    /// is spent on "did you mean" notes in one file, so that thousands of wrong names among thousands of layers
+    /// stay fast: once the budget is used up, names get no suggestion.
+    static let suggestionBudget = 1_000_000
 
     static func closest(to name: String, in candidates: [String], budget: inout Int) -> String? {
+        budget -= candidates.count  // looking at every candidate's length
+        guard budget >= 0 else { return nil }
         let limit = max(2, name.count / 3)
         let length = name.unicodeScalars.count
         // The edit distance is at least the difference in length: skip candidates that cannot be close enough.
