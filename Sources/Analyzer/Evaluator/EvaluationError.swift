@@ -32,3 +32,18 @@ public enum EvaluationError: Error, Sendable, Hashable, CustomStringConvertible 
         }
     }
 }
+
+/// Bounds on what the evaluator allocates, so that a config with absurd sizes fails cleanly instead of
+/// exhausting memory or overflowing an element count.
+public enum EvaluationLimits {
+    /// The most elements one tensor or parameter may have (16M floats, 64 MB).
+    public static let maxElements = 1 << 24
+
+    /// The number of elements of `shape`, or the unsupported error naming `what` when it exceeds `maxElements`.
+    static func elementCount(_ shape: [Int], what: String, layer: String) throws(EvaluationError) -> Int {
+        guard shape.allSatisfy({ $0 >= 0 }), let count = CheckedInt.product(shape), count <= maxElements else {
+            throw .unsupported(layer: layer, reason: "\(what) of shape \(shape) exceeds the evaluator's budget of \(maxElements) elements")
+        }
+        return count
+    }
+}

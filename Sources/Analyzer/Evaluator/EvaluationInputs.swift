@@ -47,7 +47,7 @@ public struct EvaluationInputs: Sendable {
                     shape.append(l.max() ?? maxLength)
                 }
             }
-            var tensor = Tensor(template: template, shape: shape, lengths: lengths, values: [Float](repeating: 0, count: shape.reduce(1, *)))
+            var tensor = Tensor(template: template, shape: shape, lengths: lengths, values: [Float](repeating: 0, count: try EvaluationLimits.elementCount(shape, what: "extern data '\(entry.key)'", layer: "data:\(entry.key)")))
             let valid = tensor.validMask()
             let classes = template.sparseDim?.size
             for i in tensor.values.indices {

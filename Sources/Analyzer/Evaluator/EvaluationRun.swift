@@ -404,6 +404,9 @@ final class EvaluationRun {
         case .known(let t):
             template = t
         }
+        // Static sizes bound the output (dynamic axes are bounded by the run's sequence lengths).
+        _ = try EvaluationLimits.elementCount(
+            [batch] + template.dims.compactMap { $0.kind == .batch ? nil : $0.size }, what: "output", layer: layerPath)
         guard node.layer.isMapping, let className = node.className else {
             throw .unsupported(layer: layerPath, reason: "layer is not a dict with a class")
         }
@@ -466,7 +469,7 @@ final class EvaluationRun {
         var step = 0
         if let rec = loops.last, let state = loopStates[rec] { step = state.step }
         var random = RandomSource(seed: options.standInSeed, name: "\(layerPath)#\(step)")
-        let count = shape.reduce(1, *)
+        let count = try EvaluationLimits.elementCount(shape, what: "stand-in", layer: layerPath)
         var values = [Float](repeating: 0, count: count)
         for i in 0..<count {
             if let classes = template.sparseDim?.size {
@@ -781,6 +784,7 @@ final class EvaluationRun {
     func parameter(_ name: String, shape: [Int], role: ParameterRole) throws(EvaluationError) -> [Float] {
         let key = "\(name)\u{0}\(shape)"
         if let cached = parameterCache[key] { return cached }
+        _ = try EvaluationLimits.elementCount(shape, what: "parameter '\(name)'", layer: name)
         let values = try parameters.values(for: name, shape: shape, role: role)
         parameterCache[key] = values
         return values

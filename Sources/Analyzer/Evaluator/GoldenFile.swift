@@ -228,7 +228,10 @@ public struct OutputComparison: Sendable {
         }
         let rank = golden.shape.count
         let mineStrides = mine.strides
-        let count = golden.shape.reduce(1, *)
+        guard let count = CheckedInt.product(golden.shape), count == expected.count else {
+            result.problem = "golden shape \(golden.shape) does not match its \(expected.count) values"
+            return result
+        }
         var index = [Int](repeating: 0, count: rank)
         var matches = true
         for i in 0..<count {

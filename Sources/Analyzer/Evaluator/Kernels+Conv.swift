@@ -95,6 +95,12 @@ extension Kernels {
         let strides = try perAxis(c, "strides", rank: rank, default: isPool ? filter : Array(repeating: 1, count: rank))
         let dilation = try perAxis(c, "dilation_rate", rank: rank, default: Array(repeating: 1, count: rank))
         if let groups = c.int("groups"), groups != 1 { throw c.unsupported("grouped convolution") }
+        // Each extent at most 2^16 and the filter positions within the element budget keep all index arithmetic exact.
+        let maxExtent = 1 << 16
+        guard (filter + strides + dilation).allSatisfy({ $0 <= maxExtent }) else {
+            throw c.unsupported("filter, stride or dilation above \(maxExtent)")
+        }
+        _ = try EvaluationLimits.elementCount(filter, what: "filter", layer: c.path)
         for key in ["in_spatial_dims", "out_spatial_dims", "input_split_feature_dim", "input_expand_dims", "input_add_feature_dim", "filter", "bias"] {
             if let node = c.option(key), !node.isNull { throw c.unsupported("conv/pool option '\(key)'") }
         }

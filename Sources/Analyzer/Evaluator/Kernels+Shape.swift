@@ -313,7 +313,7 @@ extension Kernels {
             if let i = others.firstIndex(of: dim) { others.remove(at: i) } else { added.append(dim) }
         }
         let sizes = added.map { $0.size }
-        guard !added.isEmpty, sizes.allSatisfy({ $0 != nil }), sizes.compactMap({ $0 }).reduce(1, *) == x.shape[axis] else {
+        guard !added.isEmpty, sizes.allSatisfy({ $0 != nil }), CheckedInt.product(sizes.compactMap({ $0 })) == x.shape[axis] else {
             throw c.unsupported("split_dims of '\(x.dims[axis].name)' into \(added.map(\.description)) is not supported")
         }
         var out = x

@@ -38,8 +38,9 @@ public struct UnmaskAnalysis: Sendable {
     /// Judges every unmask layer.
     public init(graph: NetworkGraph, dims: DimAnalysis) {
         var result: [UnmaskVerdict] = []
+        let unused = Self.unusedUnmasks(graph: graph)
         for node in graph.layers where node.className == "unmask" && node.isActive {
-            result.append(Self.judge(node.id, graph: graph, dims: dims))
+            result.append(Self.judge(node.id, graph: graph, dims: dims, unused: unused))
         }
         verdicts = result
     }
@@ -49,7 +50,7 @@ public struct UnmaskAnalysis: Sendable {
 
     // MARK: - Judging
 
-    static func judge(_ id: LayerID, graph: NetworkGraph, dims: DimAnalysis) -> UnmaskVerdict {
+    static func judge(_ id: LayerID, graph: NetworkGraph, dims: DimAnalysis, unused: Set<LayerID>) -> UnmaskVerdict {
         let node = graph[id]
         let chain = maskedChain(from: id, graph: graph)
         let masked = chain?.masked
@@ -61,7 +62,7 @@ public struct UnmaskAnalysis: Sendable {
         guard let container else {
             // RETURNN builds layers lazily from the outputs: an unmask nothing uses is never built, so it
             // cannot crash either (verified: the unused direct unmask builds).
-            if !isUsed(id, graph: graph) {
+            if unused.contains(id) {
                 return verdict(.unused, "nothing uses '\(node.name)', so RETURNN never builds it")
             }
             // Outside any rec unit nothing is unmasked implicitly (§9.3).
@@ -76,7 +77,7 @@ public struct UnmaskAnalysis: Sendable {
         let entryName = LoopPlan.unitEntryName(id, unit: graph[rec].childScope ?? graph.root, graph: graph) ?? node.name
         let placement = plan.placement(of: entryName)
         let recName = graph[rec].pathString
-        if placement == .unused || !isUsed(id, graph: graph) {
+        if placement == .unused || unused.contains(id) {
             return verdict(.unused, "nothing in the unit of '\(recName)' needs '\(node.name)', so RETURNN never builds it")
         }
         let inLoop = placement == .inLoop
@@ -160,32 +161,44 @@ public struct UnmaskAnalysis: Sendable {
     /// True when some layer references `id`, or RETURNN builds it as an output (`output`, `is_output_layer`,
     /// `loss`, `need_last`, `register_as_extern_data`).
     public static func isUsed(_ id: LayerID, graph: NetworkGraph) -> Bool {
+        isOutput(id, graph: graph) || !consumers(of: id, graph: graph).isEmpty
+    }
+
+    /// The active unmask layers RETURNN never builds: not an output, and every layer that references them is
+    /// such an unmask too (a chain of unused unmasks is unused as a whole, so `--fix` removes it in one pass).
+    /// The greatest fixed point, computed with a worklist: linear in the number of references.
+    static func unusedUnmasks(graph: NetworkGraph) -> Set<LayerID> {
+        var candidates = Set(graph.layers.filter { $0.className == "unmask" && $0.isActive && !isOutput($0.id, graph: graph) }.map(\.id))
+        var queue = Array(candidates)
+        while let id = queue.popLast() {
+            guard candidates.contains(id), graph.referrers(of: id).contains(where: { !candidates.contains($0.layer) }) else { continue }
+            candidates.remove(id)
+            // The unmasks it reads may have lost their only remaining (unused) consumer.
+            for (_, target) in graph.references(of: id) {
+                var targets: [LayerID] = []
+                switch target {
+                case .layer(let t), .previous(let t): targets = [t]
+                case .subLayer(let root, _, let inner): targets = [root] + (inner.map { [$0] } ?? [])
+                default: break
+                }
+                queue.append(contentsOf: targets.filter { candidates.contains($0) })
+            }
+        }
+        return candidates
+    }
+
+    /// True when RETURNN builds the layer as an output (`output`, `is_output_layer`, `loss`, `need_last`,
+    /// `register_as_extern_data`), whether or not anything references it.
+    static func isOutput(_ id: LayerID, graph: NetworkGraph) -> Bool {
         let layer = graph[id].layer
-        if layer.name == "output" || layer.name.hasSuffix(":output") || layer.flag("is_output_layer") == true
+        return layer.name == "output" || layer.name.hasSuffix(":output") || layer.flag("is_output_layer") == true
             || layer.flag("need_last") == true || LoopPlan.isSet(layer.option("loss"))
             || layer.option("register_as_extern_data")?.stringValue != nil
-        {
-            return true
-        }
-        return !consumers(of: id, graph: graph).isEmpty
     }
 
     /// Every (layer, reference) that points at `id`.
     public static func consumers(of id: LayerID, graph: NetworkGraph) -> [(layer: LayerID, ref: LayerRef)] {
-        var result: [(LayerID, LayerRef)] = []
-        for other in graph.layers where other.id != id {
-            for (ref, target) in graph.references(of: other.id) {
-                switch target {
-                case .layer(let t), .previous(let t):
-                    if t == id { result.append((other.id, ref)) }
-                case .subLayer(let root, _, let inner):
-                    if root == id || inner == id { result.append((other.id, ref)) }
-                default:
-                    break
-                }
-            }
-        }
-        return result
+        graph.referrers(of: id)  // indexed once per graph: scanning every reference per unmask is quadratic
     }
 
     /// Where a masked_computation runs and why, for notes.

@@ -52,7 +52,7 @@ enum DimMath {
     /// `dim + other` (`Dim.__add__`).
     static func add(_ dim: Dim, _ other: Term) -> Dim {
         if other == .constant(0) { return dim }
-        let size = dim.size.flatMap { a in other.size.map { a + $0 } }
+        let size = dim.size.flatMap { a in other.size.flatMap { CheckedInt.add(a, $0) } }
         if let found = findMatchingAdditive(start: dim, other: other, right: true) { return sized(found, size, from: dim) }
         return binary([.dim(dim), other], op: "add")
     }
@@ -60,7 +60,7 @@ enum DimMath {
     /// `other + dim` (`Dim.__radd__`).
     static func radd(_ other: Term, _ dim: Dim) -> Dim {
         if other == .constant(0) { return dim }
-        let size = dim.size.flatMap { a in other.size.map { a + $0 } }
+        let size = dim.size.flatMap { a in other.size.flatMap { CheckedInt.add(a, $0) } }
         if let found = findMatchingAdditive(start: dim, other: other, right: false) { return sized(found, size, from: dim) }
         return binary([other, .dim(dim)], op: "add")
     }
@@ -69,28 +69,28 @@ enum DimMath {
     static func subRight(_ dim: Dim, _ k: Int) -> Dim {
         if k == 0 { return dim }
         if let (op, inputs) = parse(dim), op == "add", inputs.count == 2, inputs[1] == .constant(k), case .dim(let d) = inputs[0] {
-            return sized(d, dim.size.map { $0 - k }, from: dim)
+            return sized(d, dim.size.flatMap { CheckedInt.sub($0, k) }, from: dim)
         }
-        return add(dim, .constant(-k))
+        return add(dim, .constant(CheckedInt.negated(k)))
     }
 
     /// `(-k) + dim` (`Dim.sub_left`).
     static func subLeft(_ dim: Dim, _ k: Int) -> Dim {
         if k == 0 { return dim }
         if let (op, inputs) = parse(dim), op == "add", inputs.count == 2, inputs[0] == .constant(k), case .dim(let d) = inputs[1] {
-            return sized(d, dim.size.map { $0 - k }, from: dim)
+            return sized(d, dim.size.flatMap { CheckedInt.sub($0, k) }, from: dim)
         }
-        return radd(.constant(-k), dim)
+        return radd(.constant(CheckedInt.negated(k)), dim)
     }
 
     /// `⌈dim/k⌉` (`Dim.ceildiv_right`).
     static func ceildivRight(_ dim: Dim, _ k: Int) -> Dim {
         if k == 1 { return dim }
-        let size = dim.size.map { k == 0 ? 0 : -floorDiv(-$0, k) }
+        let size = dim.size.flatMap { k == 0 ? 0 : CheckedInt.ceilDiv($0, k) }
         if let (op, inputs) = parse(dim), inputs.count == 2 {
             if op == "mul", inputs[1] == .constant(k), case .dim(let d) = inputs[0] { return sized(d, size, from: dim) }
             if op == "ceildiv", case .dim(let d) = inputs[0], case .constant(let c) = inputs[1] {
-                return sized(ceildivRight(d, c * k), size, from: dim)
+                if let ck = CheckedInt.mul(c, k) { return sized(ceildivRight(d, ck), size, from: dim) }
             }
         }
         return binary([.dim(dim), .constant(k)], op: "ceildiv")
@@ -99,11 +99,11 @@ enum DimMath {
     /// `dim // k` (`Dim.__floordiv__`).
     static func floordiv(_ dim: Dim, _ k: Int) -> Dim {
         if k == 1 { return dim }
-        let size = dim.size.map { k == 0 ? 0 : floorDiv($0, k) }
+        let size = dim.size.flatMap { k == 0 ? 0 : CheckedInt.floorDiv($0, k) }
         if let (op, inputs) = parse(dim), inputs.count == 2 {
             if op == "mul", inputs[1] == .constant(k), case .dim(let d) = inputs[0] { return sized(d, size, from: dim) }
             if op == "floordiv", case .dim(let d) = inputs[0], case .constant(let c) = inputs[1] {
-                return sized(floordiv(d, c * k), size, from: dim)
+                if let ck = CheckedInt.mul(c, k) { return sized(floordiv(d, ck), size, from: dim) }
             }
         }
         return binary([.dim(dim), .constant(k)], op: "floordiv")
@@ -133,8 +133,8 @@ enum DimMath {
     /// `k * dim` (`Dim.__rmul__`).
     static func rmul(_ k: Int, _ dim: Dim) -> Dim {
         if k == 1 { return dim }
-        if let (op, inputs) = parse(dim), op == "mul", inputs.count == 2, case .constant(let c) = inputs[0], case .dim(let d) = inputs[1] {
-            return binary([.constant(k * c), .dim(d)], op: "mul")
+        if let (op, inputs) = parse(dim), op == "mul", inputs.count == 2, case .constant(let c) = inputs[0], case .dim(let d) = inputs[1], let kc = CheckedInt.mul(k, c) {
+            return binary([.constant(kc), .dim(d)], op: "mul")
         }
         return binary([.constant(k), .dim(dim)], op: "mul")
     }
@@ -158,12 +158,13 @@ enum DimMath {
         var size: Int?
         if sizes.allSatisfy({ $0 != nil }) {
             let values = sizes.compactMap { $0 }
-            size = values.dropFirst().reduce(values[0]) { a, b in
+            size = values.dropFirst().reduce(values[0] as Int?) { partial, b in
+                guard let a = partial else { return nil }
                 switch op {
-                case "add": return a + b
-                case "mul": return a * b
-                case "ceildiv": return b == 0 ? 0 : -floorDiv(-a, b)
-                default: return b == 0 ? 0 : floorDiv(a, b)
+                case "add": return CheckedInt.add(a, b)
+                case "mul": return CheckedInt.mul(a, b)
+                case "ceildiv": return b == 0 ? 0 : CheckedInt.ceilDiv(a, b)
+                default: return b == 0 ? 0 : CheckedInt.floorDiv(a, b)
                 }
             }
         }
@@ -184,11 +185,6 @@ enum DimMath {
         var derivedFrom = representative?.name
         if let representative, representative.isDynamic, let root = representative.derivedFrom { derivedFrom = root }
         return Dim(kind: kind, name: name, size: size, autoGenerated: true, derivedFrom: derivedFrom)
-    }
-
-    private static func floorDiv(_ a: Int, _ b: Int) -> Int {
-        let q = a / b
-        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
     }
 
     /// A constant static dim (`_make_constant_static_dim`), as it appears when dim math folds constants.
@@ -225,7 +221,7 @@ enum DimMath {
     private static func checkAdditive(_ candidate: Term, other: Term, right: Bool) -> Term? {
         switch other {
         case .constant(let k):
-            if case .constant(let c) = candidate { return .constant(right ? c + k : k + c) }
+            if case .constant(let c) = candidate { return CheckedInt.add(c, k).map { .constant($0) } }
             return nil
         case .dim(let o):
             if case .dim(let c) = candidate, c == o { return .dim(rmul(2, c)) }

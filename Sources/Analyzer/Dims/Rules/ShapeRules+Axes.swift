@@ -201,7 +201,7 @@ extension ShapeRules {
             if declared.contains(where: { $0 != nil }) && declared.contains(where: { $0 == nil }) {
                 return .unknown("split_dims with mixed dims")
             }
-            let known = sizes.filter { $0 > 0 }.reduce(1, *)
+            guard let known = CheckedInt.product(sizes.filter { $0 > 0 }) else { return .unknown("split_dims dims too large") }
             var resolved: [Int?] = sizes.map { $0 > 0 ? $0 : nil }
             if let size = old.size {
                 if let rem = remIndices.first {

@@ -256,7 +256,7 @@ extension ShapeRules {
             var dims = Array(t.dims[..<numBatch])
             for (i, old) in oldSpatial.enumerated() {
                 var new = DimMath.mulConstant(old, strides[i])
-                if padding == "valid" { new = DimMath.add(new, .constant(max(filter[i] - strides[i], 0))) }
+                if padding == "valid" { new = DimMath.add(new, .constant(max(CheckedInt.sub(filter[i], strides[i]) ?? Int.max, 0))) }
                 new = DimMath.subRight(DimMath.subLeft(new, removePadding[i]), removePadding[i])
                 dims.append(new)
             }

@@ -96,7 +96,7 @@ extension ShapeRules {
                 }
                 let left = r.int("window_left"), right = r.int("window_right")
                 if left == nil && right == nil { return .failed("recurrent window should specify window_right=0 or window_left=window_size-1") }
-                if let left, left + 1 != size { return .failed("recurrent window can only look into the past") }
+                if let left, CheckedInt.add(left, 1) != size { return .failed("recurrent window can only look into the past") }
                 if let right, right != 0 { return .failed("recurrent window can only look into the past") }
                 return .known(t.inserting(windowDim, at: 1))
             }
@@ -196,7 +196,7 @@ extension ShapeRules {
             let old = t.dims[axis]
             // The padded raw tensor keeps the old static size, which then mismatches the template.
             if pad, old.size != nil { return .failed("shift_axis with adjust_size_info on a static axis: mismatching shape") }
-            let dim = Dim(kind: old.kind == .batch ? .spatial : old.kind, name: "\(r.name)_shift_axis", size: old.size.map { max(0, $0 - abs(amount)) }, derivedFrom: old.name)
+            let dim = Dim(kind: old.kind == .batch ? .spatial : old.kind, name: "\(r.name)_shift_axis", size: old.size.flatMap { size in CheckedInt.sub(size, CheckedInt.magnitude(amount)).map { max(0, $0) } }, derivedFrom: old.name)
             return .known(t.replacing(axis: axis, with: dim))
         }
     }
@@ -208,9 +208,10 @@ extension ShapeRules {
         case "same", "same_static":
             return DimMath.ceildivRight(dim, stride)
         case "valid":
-            let dilated = (filter - 1) * dilation
+            guard let filterMinusOne = CheckedInt.sub(filter, 1), let dilated = CheckedInt.mul(filterMinusOne, dilation),
+                let right = CheckedInt.sub(dilated, dilated / 2)
+            else { return nil }
             let left = dilated / 2
-            let right = dilated - left
             return DimMath.ceildivRight(DimMath.subRight(DimMath.subLeft(dim, left), right), stride)
         default:
             return nil
