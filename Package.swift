@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "returnn-lint",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "returnn-lint", targets: ["returnn-lint"]),
         .library(name: "NetConfig", targets: ["NetConfig"]),

@@ -295,6 +295,16 @@ private struct YAMLEventReader {
                 value = .mapping(try Self.merged(frame.entries, merging: frame.mergeEntries))
             }
         }
+        // libyaml ends a block collection at the next token (the next key of an outer mapping, after its
+        // indentation), so its end mark lies on a later line: a block collection ends with its last child.
+        var end = end
+        if frame.style == .block {
+            switch value {
+            case .mapping(let entries): if let last = entries.last { end = max(last.key.span.upperBound, last.value.span.upperBound) }
+            case .sequence(let items): if let last = items.last { end = last.span.upperBound }
+            default: break
+            }
+        }
         let node = ConfigNode(value, span: frame.start..<max(frame.start, end), style: frame.style)
         if let name = frame.anchor, case .open(let id) = anchors[name], id == frame.id {
             anchors[name] = .complete(YAMLAnchoredNode(node: node, nodeCount: frame.nodeCount, height: frame.height))

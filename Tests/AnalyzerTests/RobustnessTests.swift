@@ -96,4 +96,46 @@ struct RobustnessTests {
         let analysis = try Self.analysis(json)
         #expect(analysis.unmasks.verdicts.allSatisfy { $0.kind != .unused }, "\(analysis.unmasks.verdicts.map { "\($0.kind)" })")
     }
+
+    /// The verifier's parameter cache gives exactly what a fresh draw gives, and the same array the second time.
+    @Test func theParameterCacheGivesTheDrawnValues() throws {
+        var cached = ParameterStore.random(seed: 7)
+        cached.cache = ParameterCache()
+        let plain = ParameterStore.random(seed: 7)
+        let role = ParameterRole.weight(fanIn: 4, fanOut: 6)
+        let first = try cached.values(for: "lin/W", shape: [4, 6], role: role)
+        #expect(first == (try plain.values(for: "lin/W", shape: [4, 6], role: role)))
+        #expect(try cached.values(for: "lin/W", shape: [4, 6], role: role) == first)
+        #expect(try cached.values(for: "lin/W", shape: [6, 4], role: role) != first, "the shape is part of the key")
+        #expect(cached.cache?.values(for: "lin/W\u{0}[4, 6]\u{0}\(role)") == first)
+    }
+
+    /// Deleting the last layer of a nested block mapping removes exactly its lines: the next, less indented key
+    /// (here the top-level layer `decision`) stays, with its options.
+    @Test func deletingTheLastLayerOfANestedBlockMappingKeepsTheNextKey() throws {
+        let text = """
+            network:
+              a: {class: copy, from: data}
+              r:
+                class: rec
+                from: a
+                unit:
+                  output: {class: copy, from: data}
+                  lm_unmask:
+                    class: unmask
+                    from: data
+                    mask: data
+              decision:
+                class: copy
+                from: a
+
+            """
+        let source = SourceText(path: "nested.yaml", text: text)
+        let findings = Analysis(config: try NetworkConfig.load(source)).findings()
+        let delete = try #require(findings.first { $0.rule.code == "RL108" }?.fix)
+        let fixed = String(decoding: try #require(TextEdits.apply(delete.edits, to: source.bytes)), as: UTF8.self)
+        #expect(fixed == text.replacingOccurrences(of: "      lm_unmask:\n        class: unmask\n        from: data\n        mask: data\n", with: ""))
+        let reloaded = try NetworkConfig.load(SourceText(path: "nested.yaml", text: fixed))
+        #expect(reloaded.network.layers.map(\.name) == ["a", "r", "decision"])
+    }
 }

@@ -97,28 +97,17 @@ final class EvaluationRun {
     var blocked: [UnsupportedLayer] = []
     var standIns: [StandIn] = []
 
-    init(graph: NetworkGraph, inputs: EvaluationInputs, parameters: ParameterStore, mode: LoopMode, options: EvaluationOptions) {
-        self.graph = graph
+    init(prepared: PreparedEvaluation, inputs: EvaluationInputs, parameters: ParameterStore, options: EvaluationOptions) {
+        self.graph = prepared.graph
         self.inputs = inputs
         self.parameters = parameters
-        self.mode = mode
+        self.mode = prepared.mode
         self.options = options
         self.batch = inputs.batch
-        self.plans = EvaluationRun.makePlans(graph: graph, mode: mode)
-        self.engine = TemplateEngine(graph: graph, plans: plans)
-        EvaluationRun.inferTemplates(graph: graph, plans: plans, engine: engine)
-        self.paths = EvaluationRun.makePaths(graph: graph, plans: plans)
-        var subLayers: [LayerID: [LayerID]] = [:]
-        for node in graph.layers {
-            for (_, target) in graph.references(of: node.id) {
-                if case .subLayer(let root, _, let inner?) = target, graph[root].className == "masked_computation",
-                    !subLayers[root, default: []].contains(inner)
-                {
-                    subLayers[root, default: []].append(inner)
-                }
-            }
-        }
-        self.maskedSubLayers = subLayers
+        self.plans = prepared.plans
+        self.engine = prepared.engine
+        self.paths = prepared.paths
+        self.maskedSubLayers = prepared.maskedSubLayers
         for (_, tensor) in inputs.data {
             for (name, l) in tensor.lengths { dimLengths[name] = l }
         }

@@ -119,12 +119,54 @@ public struct Evaluator: Sendable {
     public func evaluate(
         inputs: EvaluationInputs, parameters: ParameterStore, mode: LoopMode, options: EvaluationOptions = EvaluationOptions()
     ) throws(EvaluationError) -> EvaluationResult {
-        let run = EvaluationRun(graph: graph, inputs: inputs, parameters: parameters, mode: mode, options: options)
+        try evaluate(prepared: PreparedEvaluation(graph: graph, mode: mode), inputs: inputs, parameters: parameters, options: options)
+    }
+
+    /// Evaluates a prepared network (see `PreparedEvaluation`): for many evaluations of one network in one mode,
+    /// such as the trials of a fix verification, the loop plans and templates are computed once.
+    public func evaluate(
+        prepared: PreparedEvaluation, inputs: EvaluationInputs, parameters: ParameterStore, options: EvaluationOptions = EvaluationOptions()
+    ) throws(EvaluationError) -> EvaluationResult {
+        let run = EvaluationRun(prepared: prepared, inputs: inputs, parameters: parameters, options: options)
         return try run.run()
     }
 
     /// The loop plans of a mode (as the evaluator applies them).
     public func plans(mode: LoopMode) -> [LayerID: LoopPlan] {
         EvaluationRun.makePlans(graph: graph, mode: mode)
+    }
+}
+
+/// The part of an evaluation that does not depend on the inputs: the loop plans of one mode, every layer's
+/// template and path. Computing it is most of the cost of evaluating a network on small inputs, so repeated
+/// evaluations (verification trials) share one. Not `Sendable`: its template engine memoizes as it is used.
+public final class PreparedEvaluation {
+    let graph: NetworkGraph
+    let mode: LoopMode
+    let plans: [LayerID: LoopPlan]
+    let engine: TemplateEngine
+    let paths: [LayerID: String]
+    /// Per masked_computation, the layers of its subnetwork unit that are read from outside as `masked/x`.
+    let maskedSubLayers: [LayerID: [LayerID]]
+
+    /// Plans the loops of `graph` for `mode` and infers every template.
+    public init(graph: NetworkGraph, mode: LoopMode) {
+        self.graph = graph
+        self.mode = mode
+        plans = EvaluationRun.makePlans(graph: graph, mode: mode)
+        engine = TemplateEngine(graph: graph, plans: plans)
+        EvaluationRun.inferTemplates(graph: graph, plans: plans, engine: engine)
+        paths = EvaluationRun.makePaths(graph: graph, plans: plans)
+        var subLayers: [LayerID: [LayerID]] = [:]
+        for node in graph.layers {
+            for (_, target) in graph.references(of: node.id) {
+                if case .subLayer(let root, _, let inner?) = target, graph[root].className == "masked_computation",
+                    !subLayers[root, default: []].contains(inner)
+                {
+                    subLayers[root, default: []].append(inner)
+                }
+            }
+        }
+        maskedSubLayers = subLayers
     }
 }

@@ -71,6 +71,23 @@ struct ConfigEditor {
         guard let entries = mapping.entries, let index = entries.firstIndex(where: { $0.key.span == entry.key.span }) else {
             return nil
         }
+        guard let edits = deleteEntryEdits(entry, index: index, entries: entries, mapping: mapping) else { return nil }
+        // Deleting an anchor that an alias elsewhere uses would leave the alias undefined: no edit then.
+        if edits.contains(where: { mayRemoveAnchor($0.range) }) { return nil }
+        return edits
+    }
+
+    /// True when `range` of a YAML document may hold an anchor (`&name`) while the document uses aliases.
+    /// Textual and conservative (an `&` inside a scalar counts too): it may refuse a harmless edit, never
+    /// allow a harmful one.
+    func mayRemoveAnchor(_ range: Range<Int>) -> Bool {
+        guard document.format == .yaml, range.lowerBound >= 0, range.upperBound <= bytes.count else { return false }
+        let ampersand = UInt8(ascii: "&"), asterisk = UInt8(ascii: "*")
+        guard bytes[range].contains(ampersand) else { return false }
+        return bytes.contains(asterisk)
+    }
+
+    private func deleteEntryEdits(_ entry: ConfigEntry, index: Int, entries: [ConfigEntry], mapping: ConfigNode) -> [TextEdit]? {
         if mapping.style == .block {
             let range = blockEntryRange(index: index, entries: entries, mapping: mapping)
             if entries.count == 1 {

@@ -36,12 +36,16 @@ public struct NumericVerifier: RewriteVerifier {
         let forcedA = Set(graphA[scope: graphA.root].layers.filter { upstreamA.contains($0) })
         let forcedB = Set(graphB[scope: graphB.root].layers.filter { upstreamB.contains($0) })
         let dimsA = DimAnalysis(graph: graphA)
-        let parameters = ParameterStore.random(seed: seed)
+        var parameters = ParameterStore.random(seed: seed)
+        parameters.cache = ParameterCache()
         var maxDiff = 0.0
         var compared = 0
         var standIns = Set<String>()
         var upstreamReplaced = 0
         var skippedModes: [LoopMode: String] = [:]
+        // Plans and templates do not depend on the inputs: prepared once per network and mode, not per trial.
+        let preparedA = Dictionary(uniqueKeysWithValues: LoopMode.allCases.map { ($0, PreparedEvaluation(graph: graphA, mode: $0)) })
+        let preparedB = Dictionary(uniqueKeysWithValues: LoopMode.allCases.map { ($0, PreparedEvaluation(graph: graphB, mode: $0)) })
         for trial in 0..<trials {
             let trialSeed = seed &+ UInt64(trial)
             let inputs: EvaluationInputs
@@ -62,7 +66,7 @@ public struct NumericVerifier: RewriteVerifier {
                 let resultB: EvaluationResult
                 if skippedModes[mode] != nil { continue }
                 do {
-                    resultA = try Evaluator(graph: graphA).evaluate(inputs: inputs, parameters: parameters, mode: mode, options: optionsA)
+                    resultA = try Evaluator(graph: graphA).evaluate(prepared: preparedA[mode] ?? PreparedEvaluation(graph: graphA, mode: mode), inputs: inputs, parameters: parameters, options: optionsA)
                 } catch {
                     if case .construction = error {
                         // RETURNN refuses the original in this loop mode: there is nothing to compare there.
@@ -72,7 +76,7 @@ public struct NumericVerifier: RewriteVerifier {
                     return inconclusive("the original cannot be evaluated (\(mode.rawValue)): \(error)", trial: trial, compared: compared, maxDiff: maxDiff, standIns: standIns)
                 }
                 do {
-                    resultB = try Evaluator(graph: graphB).evaluate(inputs: inputs, parameters: parameters, mode: mode, options: optionsB)
+                    resultB = try Evaluator(graph: graphB).evaluate(prepared: preparedB[mode] ?? PreparedEvaluation(graph: graphB, mode: mode), inputs: inputs, parameters: parameters, options: optionsB)
                 } catch {
                     return Verification(
                         status: .failed, trials: trial + 1, seed: seed, maxAbsDiff: maxDiff, standIns: standIns.sorted(),
