@@ -107,8 +107,16 @@ struct ConfigEditor {
             if onlyWhitespace(lineStart..<entry.key.span.lowerBound), startOfLine(next) != startOfLine(entry.key.span.lowerBound),
                 onlyWhitespace(startOfLine(next)..<next)
             {
-                // The entry is on lines of its own: delete those lines (keep the next entry's line).
-                return [TextEdit(range: lineStart..<startOfLine(next), replacement: "")]
+                // The entry is on lines of its own: delete those lines (keep the next entry's line). In YAML flow
+                // style, comment lines between the entry's comma and the next key belong to the next key: stop
+                // after the comma's line.
+                var end = startOfLine(next)
+                var comma = entryEnd
+                while comma < end, bytes[comma] == UInt8(ascii: " ") || bytes[comma] == UInt8(ascii: "\t") { comma += 1 }
+                if comma < end, bytes[comma] == UInt8(ascii: ","), onlyWhitespace((comma + 1)..<endOfLine(comma)) {
+                    end = min(end, endOfLineIncludingBreak(comma))
+                }
+                return [TextEdit(range: lineStart..<end, replacement: "")]
             }
             return [TextEdit(range: entry.key.span.lowerBound..<next, replacement: "")]
         }
@@ -202,6 +210,13 @@ struct ConfigEditor {
     func startOfLine(_ offset: Int) -> Int {
         var i = min(max(offset, 0), bytes.count)
         while i > 0, bytes[i - 1] != UInt8(ascii: "\n") { i -= 1 }
+        return i
+    }
+
+    /// The offset of the line break (or the end of the text) of the line that holds `offset`.
+    func endOfLine(_ offset: Int) -> Int {
+        var i = min(max(offset, 0), bytes.count)
+        while i < bytes.count, bytes[i] != UInt8(ascii: "\n"), bytes[i] != UInt8(ascii: "\r") { i += 1 }
         return i
     }
 
