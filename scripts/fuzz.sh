@@ -74,32 +74,8 @@ def save(data):
         with open(os.path.join(out, hashlib.sha1(data).hexdigest()), "wb") as f:
             f.write(data)
 
-def yaml_scalar(v):
-    if v is None: return "null"
-    if v is True: return "true"
-    if v is False: return "false"
-    if isinstance(v, (int, float)): return json.dumps(v)
-    return json.dumps(v)  # a double-quoted YAML scalar is a JSON string
-
-def to_yaml(v, indent=0):
-    pad = "  " * indent
-    if isinstance(v, dict) and v:
-        lines = []
-        for k, x in v.items():
-            if isinstance(x, (dict, list)) and x:
-                lines.append(f"{pad}{yaml_scalar(k)}:\n{to_yaml(x, indent + 1)}")
-            else:
-                lines.append(f"{pad}{yaml_scalar(k)}: {to_yaml(x) if isinstance(x, (dict, list)) else yaml_scalar(x)}")
-        return "\n".join(lines)
-    if isinstance(v, list) and v:
-        lines = []
-        for x in v:
-            if isinstance(x, (dict, list)) and x:
-                lines.append(f"{pad}-\n{to_yaml(x, indent + 1)}")
-            else:
-                lines.append(f"{pad}- {to_yaml(x) if isinstance(x, (dict, list)) else yaml_scalar(x)}")
-        return "\n".join(lines)
-    return "{}" if isinstance(v, dict) else "[]"
+sys.path.insert(0, os.path.join(root, "scripts", "bench"))
+from gen_synthetic import to_yaml  # block-YAML writer shared with the benchmarks
 
 shared = os.path.join(os.path.dirname(root), "shared", "corpus")
 for folder in (shared, os.path.join(root, "fixtures")):
