@@ -33,19 +33,10 @@ public struct EvaluationInputs: Sendable {
         var data: [String: Tensor] = [:]
         for entry in graph.config.externData.entries where data[entry.key] == nil {
             guard let template = engine.externTemplate(key: entry.key)?.template else { continue }
-            var shape: [Int] = []
-            var lengths: [String: [Int]] = [:]
-            for dim in template.dims {
-                if dim.kind == .batch {
-                    shape.append(batch)
-                } else if let size = dim.size {
-                    shape.append(size)
-                } else {
-                    let l = lengthsByDim[dim.name] ?? randomLengths(batch: batch, maxLength: maxLength, random: &random)
-                    lengthsByDim[dim.name] = l
-                    lengths[dim.name] = l
-                    shape.append(l.max() ?? maxLength)
-                }
+            let (shape, lengths) = try Tensor.layout(of: template, batch: batch) { dim in
+                let l = lengthsByDim[dim.name] ?? randomLengths(batch: batch, maxLength: maxLength, random: &random)
+                lengthsByDim[dim.name] = l
+                return l
             }
             var tensor = Tensor(template: template, shape: shape, lengths: lengths, values: [Float](repeating: 0, count: try EvaluationLimits.elementCount(shape, what: "extern data '\(entry.key)'", layer: "data:\(entry.key)")))
             let valid = tensor.validMask()

@@ -441,19 +441,11 @@ final class EvaluationRun {
     /// evaluated with the same seed get the same stand-in values).
     func standIn(_ id: LayerID, loops: [LayerID], template: TensorTemplate, reason: String) throws(EvaluationError) -> Tensor {
         let layerPath = path(id)
-        var shape: [Int] = []
-        var lengths: [String: [Int]] = [:]
-        for dim in template.dims {
-            if dim.kind == .batch {
-                shape.append(batch)
-            } else if let size = dim.size {
-                shape.append(size)
-            } else if let l = dimLengths[dim.name] {
-                lengths[dim.name] = l
-                shape.append(l.max() ?? 0)
-            } else {
+        let (shape, lengths) = try Tensor.layout(of: template, batch: batch) { dim throws(EvaluationError) in
+            guard let l = dimLengths[dim.name] else {
                 throw .unsupported(layer: layerPath, reason: "\(reason); no stand-in: the lengths of dim '\(dim.name)' are not known at run time")
             }
+            return l
         }
         var step = 0
         if let rec = loops.last, let state = loopStates[rec] { step = state.step }

@@ -314,6 +314,29 @@ public struct Tensor: Sendable {
 }
 
 extension Tensor {
+    /// The shape and sequence lengths of a value with `template`'s dims: `batch` for the batch dim, the static
+    /// sizes, and for each dynamic dim the lengths `lengthsOf` gives (its extent is their maximum).
+    static func layout(
+        of template: TensorTemplate, batch: Int, lengthsOf: (Dim) throws(EvaluationError) -> [Int]
+    ) throws(EvaluationError) -> (shape: [Int], lengths: [String: [Int]]) {
+        var shape: [Int] = []
+        var lengths: [String: [Int]] = [:]
+        for dim in template.dims {
+            if dim.kind == .batch {
+                shape.append(batch)
+            } else if let size = dim.size {
+                shape.append(size)
+            } else {
+                let l = try lengthsOf(dim)
+                lengths[dim.name] = l
+                shape.append(l.max() ?? 0)
+            }
+        }
+        return (shape, lengths)
+    }
+}
+
+extension Tensor {
     /// The tensor with its axes in the order of `dims` (the same dims, matched by identity).
     public func transposed(to dims: [Dim]) throws(EvaluationError) -> Tensor {
         try transposed(to: dims, layer: "")
