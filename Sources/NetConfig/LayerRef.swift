@@ -34,6 +34,13 @@ public struct LayerRef: Sendable, Hashable, CustomStringConvertible {
         self.raw = raw
         self.span = span
         self.option = option
+        // Most references are plain layer names: no prefix, no path (checked on bytes, without substrings).
+        if !raw.utf8.contains(where: { $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "/") }) {
+            baseLevels = 0
+            isPrev = false
+            target = raw == "data" ? .data(key: nil) : .layer([raw])
+            return
+        }
         var rest = Substring(raw)
         var levels = 0
         while rest.hasPrefix("base:") {

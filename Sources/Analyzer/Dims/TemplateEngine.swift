@@ -127,7 +127,8 @@ final class TemplateEngine {
                 dim = Dim(kind: .spatial, name: "dyn-time:\(node.pathString)", size: nil)
             }
         }
-        loopDims[rec] = .some(dim)
+        // A dim computed from a deferred value is provisional (as in `template`).
+        if deferred.isEmpty { loopDims[rec] = .some(dim) } else { loopDims[rec] = nil }
         return dim
     }
 
@@ -201,8 +202,17 @@ final class TemplateEngine {
     // MARK: - Templates
 
     /// The template of a layer evaluated inside `loops`.
+    ///
+    /// Called from outside any template computation, this resolves every deferral below it before returning,
+    /// so callers outside the engine never see a deferred value.
     func template(_ id: LayerID, loops: [LayerID]) -> TemplateResult {
         let key = Key(layer: id, loops: loops)
+        if let known = memo[key] { return known }
+        if depth == 0, !draining { return resolvingDeferrals(key) }
+        return computeOrDefer(key)
+    }
+
+    private func computeOrDefer(_ key: Key) -> TemplateResult {
         if let known = memo[key] { return known }
         if inProgress.contains(key) {
             // Reached again below a `prev:` reference: the cycle runs through that `prev:` edge, and RETURNN's
@@ -214,21 +224,20 @@ final class TemplateEngine {
             return .unknown("cyclic dependency")
         }
         // Long chains of layers would recurse as deep as the chain: stop at a fixed depth and let
-        // `resolveDeferred` evaluate the deferred layers from a shallow stack first.
+        // `resolvingDeferrals` evaluate the deferred layer from a shallow stack first.
         if depth >= Self.maxDepth {
-            deferred.append(key)
+            deferred.append(Deferral(key: key, prevDepth: prevDepth))
             return .unknown(Self.deferredReason)
         }
         // Once something was deferred, unwind without exploring further: the results would be thrown away.
         if !deferred.isEmpty { return .unknown(Self.deferredReason) }
-        let deferralsBefore = deferred.count
         inProgress.insert(key)
         depth += 1
-        let result = computeTemplate(id, loops: loops)
+        let result = computeTemplate(key.layer, loops: key.loops)
         depth -= 1
         inProgress.remove(key)
         // A result computed from a deferred value is provisional: do not keep it.
-        if deferred.count == deferralsBefore { memo[key] = result }
+        if deferred.isEmpty { memo[key] = result }
         return result
     }
 
@@ -236,34 +245,67 @@ final class TemplateEngine {
     static let maxDepth = 48
     static let deferredReason = "deferred (deep dependency chain)"
     private var depth = 0
-    private var deferred: [Key] = []
+    /// A layer instance whose computation hit the depth limit, with the number of `prev:` references the
+    /// computation that reached it was nested in.
+    private struct Deferral {
+        var key: Key
+        var prevDepth: Int
+    }
+    private var deferred: [Deferral] = []
+    private var draining = false
+    /// How many times a deferred chain was drained (for tests: each deferral is resolved once, not per caller).
+    private(set) var drainCount = 0
 
-    /// Evaluates `work` until it no longer hits the depth limit, evaluating deferred layers first (deepest
-    /// first) so that every chain is computed in bounded stack depth.
-    func resolveDeferred(_ work: () -> Void) {
-        var rounds = 0
-        while true {
+    /// Computes `key` from the top of the stack: whenever the computation hits the depth limit, the deferred
+    /// chain is evaluated deepest first (each link from a shallow stack) and the computation is retried, so
+    /// every chain is computed in bounded stack depth, and only once.
+    private func resolvingDeferrals(_ root: Key) -> TemplateResult {
+        draining = true
+        defer { draining = false }
+        for _ in 0..<1_000_000 {
             deferred.removeAll()
-            work()
-            guard !deferred.isEmpty, rounds < 100_000 else { return }
-            rounds += 1
-            // Drain: evaluating a deferred key may defer deeper ones; process until none remain. The queue is a
-            // chain (each key waits for the one above it), so the keys below `key` are still being computed:
-            // reaching one again is a cycle, as in the recursive case (else a cycle longer than `maxDepth`
-            // would defer forever).
-            var queue = deferred
-            while let key = queue.popLast() {
-                if memo[key] != nil { continue }
-                deferred.removeAll()
-                inProgress = Set(queue)
-                _ = template(key.layer, loops: key.loops)
-                inProgress.removeAll()
-                if memo[key] == nil, !deferred.isEmpty {
-                    queue.append(key)
-                    queue.append(contentsOf: deferred)
+            let result = computeOrDefer(root)
+            guard let first = deferred.first else { return result }
+            drain(below: Deferral(key: root, prevDepth: prevDepth), first)
+        }
+        return .unknown(Self.deferredReason)
+    }
+
+    /// Evaluates a deferred layer and, recursively, whatever it defers in turn, deepest first. The chain is the
+    /// stack the recursive computation would have had: reaching one of its keys again is a cycle, and a `prev:`
+    /// reference anywhere on it makes that cycle pending rather than an error (as in `computeOrDefer`).
+    private func drain(below root: Deferral, _ first: Deferral) {
+        drainCount += 1
+        var chain: [Deferral] = [root, first]
+        while let top = chain.last {
+            if memo[top.key] != nil || chain.count == 1 {
+                chain.removeLast()
+                continue
+            }
+            deferred.removeAll()
+            inProgress = Set(chain.dropLast().map(\.key))
+            let outerPrev = prevDepth
+            prevDepth = top.prevDepth
+            _ = computeOrDefer(top.key)
+            prevDepth = outerPrev
+            inProgress.removeAll()
+            if memo[top.key] == nil {
+                guard let next = deferred.first else {
+                    // Computed but not kept (nothing deferred): cannot happen; stop rather than loop.
+                    chain.removeLast()
+                    continue
                 }
+                // `next.prevDepth` counts from `top.prevDepth` on: it is the whole chain's.
+                chain.append(next)
             }
         }
+        deferred.removeAll()
+    }
+
+    /// Runs `work`; kept for callers that group several top-level template requests (each request resolves
+    /// its own deferrals).
+    func resolveDeferred(_ work: () -> Void) {
+        work()
     }
 
     /// The template of a layer in its real placement.

@@ -43,17 +43,17 @@ public enum LayerRole: Sendable, Hashable {
 }
 
 /// One layer in the graph.
+///
+/// The IR layer and the path live in a shared box: analyses copy `GraphLayer` values constantly, and a copy
+/// then costs one reference count instead of one per string and array of the layer.
 public struct GraphLayer: Sendable {
     /// This layer's ID.
     public let id: LayerID
-    /// The IR layer.
-    public let layer: Layer
+    private let storage: Storage
     /// The network dict whose names this layer's references resolve in.
     public let scope: ScopeID
     /// How the layer sits in its scope.
     public let role: LayerRole
-    /// Names from the root to this layer (`["output", "masked"]`; a masked unit ends in `"[unit]"`).
-    public let namePath: [String]
     /// The network dict nested in this layer (rec unit or subnetwork), if any.
     public var childScope: ScopeID?
     /// The masked unit of a masked_computation, if any.
@@ -63,6 +63,37 @@ public struct GraphLayer: Sendable {
     /// True when the layer or a layer containing it has a name starting with `#` (RETURNN skips those).
     public var isInsideIgnored: Bool
 
+    private final class Storage: Sendable {
+        let layer: Layer
+        let namePath: [String]
+        let pathString: String
+
+        init(layer: Layer, namePath: [String]) {
+            self.layer = layer
+            self.namePath = namePath
+            self.pathString = namePath.joined(separator: "/")
+        }
+    }
+
+    /// Creates a graph layer.
+    public init(
+        id: LayerID, layer: Layer, scope: ScopeID, role: LayerRole, namePath: [String], childScope: ScopeID? = nil,
+        maskedUnit: LayerID? = nil, isEffective: Bool, isInsideIgnored: Bool
+    ) {
+        self.id = id
+        self.storage = Storage(layer: layer, namePath: namePath)
+        self.scope = scope
+        self.role = role
+        self.childScope = childScope
+        self.maskedUnit = maskedUnit
+        self.isEffective = isEffective
+        self.isInsideIgnored = isInsideIgnored
+    }
+
+    /// The IR layer.
+    public var layer: Layer { _read { yield storage.layer } }
+    /// Names from the root to this layer (`["output", "masked"]`; a masked unit ends in `"[unit]"`).
+    public var namePath: [String] { _read { yield storage.namePath } }
     /// True for layers RETURNN considers at all: effective definitions outside `#…` layers.
     public var isActive: Bool { isEffective && !isInsideIgnored && !layer.isIgnored }
 
@@ -71,7 +102,7 @@ public struct GraphLayer: Sendable {
     /// The layer class.
     public var className: String? { layer.className }
     /// The path joined with `/`.
-    public var pathString: String { namePath.joined(separator: "/") }
+    public var pathString: String { storage.pathString }
 }
 
 /// All layers of a config, flattened, with every reference resolved the way RETURNN resolves it.
@@ -87,6 +118,9 @@ public struct NetworkGraph: Sendable {
     /// The data keys that exist: declared extern data plus keys registered by `register_as_extern_data`;
     /// nil when extern data is undeclared (a bare network), so data keys cannot be checked.
     public private(set) var knownDataKeys: Set<String>?
+    /// Per layer, its references with their targets (parallel to `layer.references`), and the `from` ones.
+    private var referencePairs: [[(ref: LayerRef, target: ResolvedRef)]] = []
+    private var sourcePairs: [[(ref: LayerRef, target: ResolvedRef)]] = []
     /// Per layer, every (layer, reference) of another layer that points at it, in layer and reference order.
     private var referrerIndex: [[(layer: LayerID, ref: LayerRef)]] = []
 
@@ -99,6 +133,8 @@ public struct NetworkGraph: Sendable {
         _ = addScope(config.network, kind: .root, owner: nil, parent: nil, namePrefix: [], inherited: (true, false))
         knownDataKeys = Self.dataKeys(config: config, layers: layers)
         resolved = layers.map { node in node.layer.references.map { resolve($0, from: node.id) } }
+        referencePairs = layers.indices.map { Array(zip(layers[$0].layer.references, resolved[$0])) }
+        sourcePairs = referencePairs.map { pairs in pairs.filter { $0.ref.option == "from" } }
         var referrers = Array(repeating: [(layer: LayerID, ref: LayerRef)](), count: layers.count)
         for other in layers {
             for (ref, target) in zip(other.layer.references, resolved[other.id.index]) {
@@ -121,19 +157,19 @@ public struct NetworkGraph: Sendable {
     }
 
     /// The layer with an ID.
-    public subscript(id: LayerID) -> GraphLayer { layers[id.index] }
+    public subscript(id: LayerID) -> GraphLayer { _read { yield layers[id.index] } }
 
     /// The scope with an ID.
-    public subscript(scope id: ScopeID) -> GraphScope { scopes[id.index] }
+    public subscript(scope id: ScopeID) -> GraphScope { _read { yield scopes[id.index] } }
 
     /// The resolved references of a layer, parallel to its `layer.references`.
     public func references(of id: LayerID) -> [(ref: LayerRef, target: ResolvedRef)] {
-        Array(zip(layers[id.index].layer.references, resolved[id.index]))
+        referencePairs[id.index]
     }
 
     /// The resolved `from` references of a layer, in order.
     public func sources(of id: LayerID) -> [(ref: LayerRef, target: ResolvedRef)] {
-        references(of: id).filter { $0.ref.option == "from" }
+        sourcePairs[id.index]
     }
 
     /// The resolved reference of one option (e.g. `mask`), if the layer has one.

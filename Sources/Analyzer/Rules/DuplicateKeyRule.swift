@@ -19,20 +19,26 @@ public struct DuplicateKeyRule: Rule {
         while let node = stack.popLast() {
             switch node.value {
             case .mapping(let entries):
+                // Most mappings are small: compare keys pairwise there instead of hashing them.
                 var firstByKey: [PlainValue: ConfigEntry] = [:]
+                var seen: [(key: PlainValue, entry: ConfigEntry)] = []
+                let hashed = entries.count > 12
                 for entry in entries {
                     stack.append(entry.value)
                     guard !entry.key.isAliasCopy else { continue }
                     let key = entry.key.plain
-                    if let first = firstByKey[key] {
+                    let earlier = hashed ? firstByKey[key] : seen.first { $0.key == key }?.entry
+                    if let first = earlier {
                         let text = entry.key.stringValue ?? key.description
                         findings.append(
                             finding(
                                 "duplicate key '\(text)'; the last definition wins and the earlier one is ignored",
                                 in: analysis, span: entry.key.span,
                                 notes: [Note("first defined here", span: first.key.span)]))
-                    } else {
+                    } else if hashed {
                         firstByKey[key] = entry
+                    } else {
+                        seen.append((key, entry))
                     }
                 }
             case .sequence(let items):
