@@ -55,7 +55,7 @@ struct EvaluatorConformanceTests {
     @Test(arguments: cases)
     func matchesRETURNN(_ testCase: Case) throws {
         let graph = NetworkGraph(config: try EvaluatorFiles.load(testCase.config))
-        let golden = try GoldenFile.load(path: testCase.golden.path)
+        let golden = try GoldenFile.parse([UInt8](try Data(contentsOf: testCase.golden)), name: testCase.golden.path)
         let inputs = try golden.evaluationInputs(for: graph)
         let evaluator = Evaluator(graph: graph)
         for mode in LoopMode.allCases {

@@ -100,7 +100,7 @@ struct RobustnessTests {
     /// The verifier's parameter cache gives exactly what a fresh draw gives, and the same array the second time.
     @Test func theParameterCacheGivesTheDrawnValues() throws {
         var cached = ParameterStore.random(seed: 7)
-        cached.cache = ParameterCache()
+        cached.cache = DrawnValueCache()
         let plain = ParameterStore.random(seed: 7)
         let role = ParameterRole.weight(fanIn: 4, fanOut: 6)
         let first = try cached.values(for: "lin/W", shape: [4, 6], role: role)

@@ -494,6 +494,29 @@ let sarifValidatorScript = #"""
         #expect(verification["trials"] as? Int == 8)
     }
 
+    /// A finding on a very long line (minified JSON) shows a window of the line around the span, with the
+    /// caret still under the span; a short line is shown whole.
+    @Test func longLinesAreCutToAWindowAroundTheSpan() throws {
+        let filler = (0..<400).map { "\"l\($0)\": {\"class\": \"copy\"}" }.joined(separator: ", ")
+        let text = "{\(filler), \"bad\": {\"class\": \"copy\", \"from\": \"nowhere\"}, \(filler)}"
+        let source = SourceText(path: "min.json", text: text)
+        let span = try byteRange(of: "nowhere", in: text)
+        let finding = Finding(rule: TestErrorRule.id, severity: .error, message: "unknown", source: source, span: span)
+        let lines = TextReporter.snippet(for: finding, in: source).split(separator: "\n", omittingEmptySubsequences: false)
+        let shown = String(lines[0].dropFirst(" 1 | ".count))
+        let marker = String(lines[1].dropFirst(" 1 | ".count))
+        #expect(shown.count <= TextReporter.maxSnippetColumns + 2)
+        #expect(shown.hasPrefix("…") && shown.hasSuffix("…"))
+        let caret = try #require(marker.firstIndex(of: "^"))
+        let offset = marker.distance(from: marker.startIndex, to: caret)
+        #expect(String(Array(shown)[offset..<(offset + 7)]) == "nowhere")
+        #expect(marker.hasSuffix("^~~~~~~"))
+        let short = SourceText(path: "s.json", text: #"{"a": {"from": "nowhere"}}"#)
+        let shortFinding = Finding(
+            rule: TestErrorRule.id, severity: .error, message: "unknown", source: short, span: try byteRange(of: "nowhere", in: #"{"a": {"from": "nowhere"}}"#))
+        #expect(TextReporter.snippet(for: shortFinding, in: short).hasPrefix(#" 1 | {"a": {"from": "nowhere"}}"#))
+    }
+
     /// Fingerprints depend on rule, file, layer and message, not on lines.
     @Test func sarifFingerprintIgnoresPosition() throws {
         let sample = try Sample.make()

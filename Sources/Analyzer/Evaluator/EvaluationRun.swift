@@ -96,6 +96,8 @@ final class EvaluationRun {
     var runtimeFailures: [UnsupportedLayer] = []
     var blocked: [UnsupportedLayer] = []
     var standIns: [StandIn] = []
+    /// The paths in `standIns`.
+    private var standInPaths = Set<String>()
 
     init(prepared: PreparedEvaluation, inputs: EvaluationInputs, parameters: ParameterStore, options: EvaluationOptions) {
         self.graph = prepared.graph
@@ -449,21 +451,28 @@ final class EvaluationRun {
         }
         var step = 0
         if let rec = loops.last, let state = loopStates[rec] { step = state.step }
-        var random = RandomSource(seed: options.standInSeed, name: "\(layerPath)#\(step)")
+        let name = "\(layerPath)#\(step)"
         let count = try EvaluationLimits.elementCount(shape, what: "stand-in", layer: layerPath)
-        var values = [Float](repeating: 0, count: count)
-        for i in 0..<count {
-            if let classes = template.sparseDim?.size {
-                values[i] = Float(random.integer(below: max(1, classes)))
-            } else if template.dtype == "bool" {
-                values[i] = random.integer(below: 2) == 1 ? 1 : 0
-            } else if template.dtype.hasPrefix("int") {
-                values[i] = Float(random.integer(below: 10))
-            } else {
-                values[i] = Float(random.normal())
+        let cacheKey = "\(options.standInSeed)\u{0}\(name)\u{0}\(count)\u{0}\(template.sparseDim?.size ?? -1)\u{0}\(template.dtype)"
+        if let cached = options.standInCache?.values(for: cacheKey) {
+            if standInPaths.insert(layerPath).inserted {
+                standIns.append(StandIn(path: layerPath, template: template, reason: reason))
             }
+            return Tensor(template: template, shape: shape, lengths: lengths, values: cached)
         }
-        if !standIns.contains(where: { $0.path == layerPath }) {
+        var random = RandomSource(seed: options.standInSeed, name: name)
+        var values = [Float](repeating: 0, count: count)
+        if let classes = template.sparseDim?.size {
+            for i in 0..<count { values[i] = Float(random.integer(below: max(1, classes))) }
+        } else if template.dtype == "bool" {
+            for i in 0..<count { values[i] = random.integer(below: 2) == 1 ? 1 : 0 }
+        } else if template.dtype.hasPrefix("int") {
+            for i in 0..<count { values[i] = Float(random.integer(below: 10)) }
+        } else {
+            for i in 0..<count { values[i] = Float(random.normal()) }
+        }
+        options.standInCache?.store(values, for: cacheKey)
+        if standInPaths.insert(layerPath).inserted {
             standIns.append(StandIn(path: layerPath, template: template, reason: reason))
         }
         return Tensor(template: template, shape: shape, lengths: lengths, values: values)

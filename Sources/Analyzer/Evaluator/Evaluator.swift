@@ -40,6 +40,8 @@ public struct EvaluationOptions: Sendable {
     /// verifier uses this for layers upstream of the rewritten region: any consistent value will do, and it
     /// saves computing them). When a stand-in is impossible (unknown lengths) the layer is computed.
     public var forcedStandIns: Set<LayerID> = []
+    /// Where stand-in values are kept across evaluations with the same stand-in seed (nil: drawn every time).
+    public var standInCache: DrawnValueCache?
 
     /// Creates options (defaults: no stand-ins, no overrides, no in-loop layers).
     public init(

@@ -1,4 +1,4 @@
-import Foundation
+import NetConfig
 
 /// A conformance golden file (`../shared/conformance/cases/*.golden.json`, format `oracle-inspect-2`): what
 /// real RETURNN computed for a case, with its parameters and inputs.
@@ -60,66 +60,67 @@ public struct GoldenFile: Sendable {
     /// The modes (`opt`, `noopt`).
     public var modes: [String: Mode]
 
-    /// Reads a golden file.
-    public static func load(path: String) throws(EvaluationError) -> GoldenFile {
-        guard let data = FileManager.default.contents(atPath: path) else { throw .invalidInput("cannot read golden file '\(path)'") }
-        return try parse(data, name: path)
-    }
-
-    /// Parses golden JSON.
-    public static func parse(_ data: Data, name: String = "golden") throws(EvaluationError) -> GoldenFile {
-        let object: Any
+    /// Parses a golden file's JSON (read by the caller: the analyzer does no file I/O).
+    public static func parse(_ bytes: [UInt8], name: String = "golden") throws(EvaluationError) -> GoldenFile {
+        let root: ConfigNode
         do {
-            object = try JSONSerialization.jsonObject(with: data)
+            var limits = ParseLimits.default
+            limits.maxFileBytes = Int.max
+            root = try ConfigParser.parse(SourceText(path: name, bytes: bytes), format: .json, limits: limits).root
         } catch {
-            throw .invalidInput("\(name): not JSON (\(error.localizedDescription))")
+            throw .invalidInput("\(name): not JSON (\(error.message))")
         }
-        guard let root = object as? [String: Any] else { throw .invalidInput("\(name): not a JSON object") }
-        guard (root["format"] as? String)?.hasPrefix("oracle-inspect") == true else { throw .invalidInput("\(name): not an oracle-inspect golden file") }
+        guard root.entries != nil else { throw .invalidInput("\(name): not a JSON object") }
+        guard root["format"]?.stringValue?.hasPrefix("oracle-inspect") == true else { throw .invalidInput("\(name): not an oracle-inspect golden file") }
         var golden = GoldenFile(
-            file: root["file"] as? String ?? name, padding: root["pad"] as? String ?? "zero", batch: (root["batch"] as? NSNumber)?.intValue ?? 0,
+            file: root["file"]?.stringValue ?? name, padding: root["pad"]?.stringValue ?? "zero", batch: int(root["batch"]) ?? 0,
             parameters: [:], inputs: [:], modes: [:])
-        for (key, value) in root["params"] as? [String: Any] ?? [:] {
-            guard let entry = value as? [String: Any], let shape = ints(entry["shape"]) else { throw .invalidInput("\(name): parameter '\(key)' malformed") }
+        for entry in root["params"]?.entries ?? [] {
+            let key = entry.key.stringValue ?? ""
+            guard entry.value.entries != nil, let shape = ints(entry.value["shape"]) else { throw .invalidInput("\(name): parameter '\(key)' malformed") }
             var flat: [Float] = []
-            try flatten(entry["value"], into: &flat, name: name)
+            try flatten(entry.value["value"], into: &flat, name: name)
             golden.parameters[key] = Parameter(shape: shape, values: flat)
         }
-        for (key, value) in root["inputs"] as? [String: Any] ?? [:] {
-            guard let entry = value as? [String: Any], let shape = ints(entry["shape"]) else { throw .invalidInput("\(name): input '\(key)' malformed") }
+        for entry in root["inputs"]?.entries ?? [] {
+            let key = entry.key.stringValue ?? ""
+            let input = entry.value
+            guard input.entries != nil, let shape = ints(input["shape"]) else { throw .invalidInput("\(name): input '\(key)' malformed") }
             var flat: [Float] = []
-            try flatten(entry["value"], into: &flat, name: name)
+            try flatten(input["value"], into: &flat, name: name)
             var lengths: [Int: [Int]] = [:]
-            for (axis, lens) in entry["lens"] as? [String: Any] ?? [:] {
-                if let a = Int(axis), let l = ints(lens) { lengths[a] = l }
+            for lens in input["lens"]?.entries ?? [] {
+                if let a = lens.key.stringValue.flatMap({ Int($0) }), let l = ints(lens.value) { lengths[a] = l }
             }
-            let dims = (entry["dims"] as? [[String: Any]] ?? []).map { $0["name"] as? String ?? "" }
+            let dims = (input["dims"]?.elements ?? []).map { $0["name"]?.stringValue ?? "" }
             golden.inputs[key] = Input(
-                shape: shape, values: flat, dimNames: dims, lengths: lengths, fedAxisOrder: ints(entry["fed_axis_order"]) ?? Array(0..<shape.count))
+                shape: shape, values: flat, dimNames: dims, lengths: lengths, fedAxisOrder: ints(input["fed_axis_order"]) ?? Array(0..<shape.count))
         }
-        for (modeName, value) in root["modes"] as? [String: Any] ?? [:] {
-            guard let entry = value as? [String: Any] else { continue }
-            var mode = Mode(error: entry["error"] as? String, outputs: [], evalError: entry["eval_error"] as? String)
-            for (path, outputValue) in entry["outputs"] as? [String: Any] ?? [:] {
-                guard let o = outputValue as? [String: Any] else { continue }
+        for modeEntry in root["modes"]?.entries ?? [] {
+            let entry = modeEntry.value
+            guard entry.entries != nil, let modeName = modeEntry.key.stringValue else { continue }
+            var mode = Mode(error: entry["error"]?.stringValue, outputs: [], evalError: entry["eval_error"]?.stringValue)
+            for outputEntry in entry["outputs"]?.entries ?? [] {
+                let o = outputEntry.value
+                guard o.entries != nil, let path = outputEntry.key.stringValue else { continue }
                 var values: [Float]?
-                if o["value"] != nil {
+                if let value = o["value"], !value.isNull {
                     var flat: [Float] = []
-                    try flatten(o["value"], into: &flat, name: name)
+                    try flatten(value, into: &flat, name: name)
                     values = flat
                 }
                 var dynamic: [(Int, [Int], Bool)] = []
-                for d in o["dynamic"] as? [[String: Any]] ?? [] {
-                    guard let axis = (d["axis"] as? NSNumber)?.intValue, let lens = ints(d["lens"]) else { continue }
-                    let lensDims = d["lens_dims"] as? [String] ?? ["B"]
+                for d in o["dynamic"]?.elements ?? [] {
+                    guard let axis = int(d["axis"]), let lens = ints(d["lens"]) else { continue }
+                    let lensDims = d["lens_dims"]?.elements?.compactMap(\.stringValue) ?? ["B"]
                     dynamic.append((axis, lens, lensDims == ["B"]))
                 }
-                let layoutDims = ((o["layout"] as? [String: Any])?["dims"] as? [[String: Any]]) ?? []
+                let layoutDims = o["layout"]?["dims"]?.elements ?? []
                 mode.outputs.append(
                     Output(
-                        path: path, shape: ints(o["shape"]) ?? [], dtype: o["dtype"] as? String ?? "float32", values: values, dynamic: dynamic,
-                        dimNames: layoutDims.map { $0["name"] as? String ?? "" }, batchFirst: (layoutDims.first?["kind"] as? String) == "batch",
-                        error: o["error"] as? String))
+                        path: path, shape: ints(o["shape"]) ?? [], dtype: o["dtype"]?.stringValue ?? "float32", values: values, dynamic: dynamic,
+                        dimNames: layoutDims.map { $0["name"]?.stringValue ?? "" }, batchFirst: layoutDims.first?["kind"]?.stringValue == "batch",
+                        error: o["error"]?.stringValue))
             }
             mode.outputs.sort { $0.path < $1.path }
             golden.modes[modeName] = mode
@@ -127,33 +128,46 @@ public struct GoldenFile: Sendable {
         return golden
     }
 
-    private static func ints(_ value: Any?) -> [Int]? {
-        guard let array = value as? [Any] else { return nil }
+    /// An integer (JSON numbers with an integral value count).
+    private static func int(_ node: ConfigNode?) -> Int? {
+        guard let node else { return nil }
+        if let i = node.intValue { return i }
+        if let d = node.numberValue, let i = Int(exactly: d) { return i }
+        return nil
+    }
+
+    private static func ints(_ node: ConfigNode?) -> [Int]? {
+        guard let elements = node?.elements else { return nil }
         var result: [Int] = []
-        for item in array {
-            guard let n = item as? NSNumber else { return nil }
-            result.append(n.intValue)
+        for item in elements {
+            guard let n = int(item) else { return nil }
+            result.append(n)
         }
         return result
     }
 
-    private static func flatten(_ value: Any?, into out: inout [Float], name: String) throws(EvaluationError) {
-        switch value {
-        case let array as [Any]:
-            for item in array { try flatten(item, into: &out, name: name) }
-        case let number as NSNumber:
-            out.append(Float(number.doubleValue))
-        case let text as String:
+    private static func flatten(_ node: ConfigNode?, into out: inout [Float], name: String) throws(EvaluationError) {
+        guard let node else { return }
+        switch node.value {
+        case .sequence(let items):
+            for item in items { try flatten(item, into: &out, name: name) }
+        case .int(let i):
+            out.append(Float(i))
+        case .float(let d):
+            out.append(Float(d))
+        case .bool(let b):
+            out.append(b ? 1 : 0)
+        case .string(let text):
             switch text {
             case "nan": out.append(.nan)
             case "inf": out.append(.infinity)
             case "-inf": out.append(-.infinity)
             default: throw .invalidInput("\(name): unexpected string '\(text)' in a value")
             }
-        case nil:
+        case .null:
             break
-        default:
-            throw .invalidInput("\(name): unexpected value \(String(describing: value))")
+        case .mapping:
+            throw .invalidInput("\(name): unexpected mapping in a value")
         }
     }
 
@@ -365,7 +379,7 @@ public struct GoldenModeComparison: Sendable {
                     comparison.entries.append(
                         Entry(
                             path: output.path, status: c.matches ? .matched : .mismatched,
-                            detail: "max |diff| \(String(format: "%.3g", c.maxAbsDifference)) over \(c.validCount) valid values"))
+                            detail: "max |diff| \(c.maxAbsDifference.formatted(significantDigits: 3)) over \(c.validCount) valid values"))
                 }
             }
         }

@@ -94,20 +94,34 @@ extension Kernels {
     /// `a [rows, inner] · w [inner, columns]` with Double accumulation.
     static func matmul(_ a: [Float], rows: Int, inner: Int, _ w: [Float], columns: Int) -> [Float] {
         var out = [Float](repeating: 0, count: rows * columns)
-        var accumulator = [Double](repeating: 0, count: columns)
+        // Rows are taken in blocks so that `w` (often megabytes) is streamed once per block rather than once per
+        // row; every sum still runs over `inner` in order, so the result is the same as row by row.
+        let block = max(1, min(rows, Self.matmulRowBlock))
+        var accumulator = [Double](repeating: 0, count: block * columns)
+        guard rows > 0, inner > 0, columns > 0, a.count >= rows * inner, w.count >= inner * columns else { return out }
         a.withUnsafeBufferPointer { a in
             w.withUnsafeBufferPointer { w in
                 out.withUnsafeMutableBufferPointer { out in
                     accumulator.withUnsafeMutableBufferPointer { acc in
-                        for r in 0..<rows {
-                            for o in 0..<columns { acc[o] = 0 }
+                        guard let a = a.baseAddress, let w = w.baseAddress, let out = out.baseAddress, let acc = acc.baseAddress else { return }
+                        for first in stride(from: 0, to: rows, by: block) {
+                            let last = min(rows, first + block)
+                            acc.update(repeating: 0, count: (last - first) * columns)
                             for i in 0..<inner {
-                                let v = Double(a[r * inner + i])
-                                if v == 0 { continue }
-                                let row = i * columns
-                                for o in 0..<columns { acc[o] += v * Double(w[row + o]) }
+                                // Pointer offsets (no overflow checks) let the compiler vectorize the column loop.
+                                let wRow = w + i * columns
+                                for r in first..<last {
+                                    let v = Double(a[r * inner + i])
+                                    if v == 0 { continue }
+                                    let accRow = acc + (r - first) * columns
+                                    for o in 0..<columns { accRow[o] += v * Double(wRow[o]) }
+                                }
                             }
-                            for o in 0..<columns { out[r * columns + o] = Float(acc[o]) }
+                            for r in first..<last {
+                                let accRow = acc + (r - first) * columns
+                                let outRow = out + r * columns
+                                for o in 0..<columns { outRow[o] = Float(accRow[o]) }
+                            }
                         }
                     }
                 }
@@ -115,6 +129,9 @@ extension Kernels {
         }
         return out
     }
+
+    /// Rows per block in `matmul`: 8 rows of accumulators for a 4096-wide output are 256 kB.
+    static let matmulRowBlock = 8
 
     // MARK: - Element-wise
 

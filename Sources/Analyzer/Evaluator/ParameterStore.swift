@@ -1,8 +1,9 @@
 import Synchronization
 
-/// Drawn random parameters shared by many evaluations with one seed (the trials of a fix verification): drawing
-/// the weights of a 1024-unit LSTM for every evaluation was a quarter of the verification time.
-public final class ParameterCache: Sendable {
+/// Drawn random values shared by many evaluations (parameters across the trials of a fix verification, stand-ins
+/// across the original and the rewrite): drawing the weights of a 1024-unit LSTM for every evaluation was a
+/// quarter of the verification time. Keys name everything a value depends on.
+public final class DrawnValueCache: Sendable {
     private let storage = Mutex<[String: [Float]]>([:])
 
     /// An empty cache.
@@ -45,7 +46,7 @@ public struct ParameterStore: Sendable {
     /// The seed for parameters that are not given; nil: a missing parameter is an error.
     public var seed: UInt64?
     /// Where drawn parameters are kept across evaluations (nil: drawn again by every evaluation).
-    public var cache: ParameterCache?
+    public var cache: DrawnValueCache?
 
     /// A store that draws every parameter from a seeded generator (RETURNN-like glorot-uniform scales).
     public static func random(seed: UInt64) -> ParameterStore {

@@ -73,9 +73,31 @@ public enum FixEngine {
             let candidates = pickFixes(findings, options: options, skip: Set(notApplied.keys))
             guard !candidates.isEmpty else { break }
             var acceptedThisPass: [Finding] = []
+            // Verify the pass's safe fixes together first: when the joint rewrite (the text that would be written)
+            // passes, no fix needs its own verification; otherwise each is verified alone, as below.
+            var jointlyVerified = Set<String>()
+            var jointVerification: Verification?
+            if options.verify, let verifier {
+                let verifiable = candidates.filter { $0.fix.map { $0.applicability != .unsafe } ?? false }
+                if verifiable.count > 1, let (_, jointConfig) = apply(verifiable, to: current, format: format, options: options) {
+                    var joint = verifier.verify(original: config, rewritten: jointConfig, changed: changedLayers(config, jointConfig))
+                    if joint.status == .passed {
+                        let note = "verified together with the other \(verifiable.count - 1) fixes of this pass"
+                        joint.detail = joint.detail.map { "\(note); \($0)" } ?? note
+                        jointVerification = joint
+                        jointlyVerified = Set(verifiable.map(key))
+                    }
+                }
+            }
             for finding in candidates {
                 guard var fix = finding.fix else { continue }
                 var decided = finding
+                if let jointVerification, jointlyVerified.contains(key(finding)) {
+                    fix.verification = jointVerification
+                    decided.fix = fix
+                    acceptedThisPass.append(decided)
+                    continue
+                }
                 if fix.applicability == .unsafe {
                     // Unsafe rewrites change what the network computes (or the original cannot run).
                     fix.verification = Verification(status: .skipped, trials: 0, seed: 0, maxAbsDiff: 0, detail: "unsafe fix: the rewrite is meant to change the network")
@@ -112,7 +134,8 @@ public enum FixEngine {
             // joint verification fails, keep only the first one (the next pass takes up the rest).
             var chosen = acceptedThisPass
             var next = apply(chosen, to: current, format: format, options: options)
-            if chosen.count > 1, let (_, nextConfig) = next, options.verify, let verifier,
+            let verifiedTogether = !jointlyVerified.isEmpty && Set(chosen.map(key)) == jointlyVerified
+            if chosen.count > 1, !verifiedTogether, let (_, nextConfig) = next, options.verify, let verifier,
                 chosen.allSatisfy({ $0.fix?.verification?.status == .passed })
             {
                 let joint = verifier.verify(original: config, rewritten: nextConfig, changed: changedLayers(config, nextConfig))

@@ -1,4 +1,14 @@
+import Dispatch
 import NetConfig
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Verifies a rewrite numerically with the embedded evaluator: the original and the rewritten network run with
 /// the same parameters on the same inputs, in both loop modes, over several seeded trials, and every layer they
@@ -26,102 +36,122 @@ public struct NumericVerifier: RewriteVerifier {
     }
 
     public func verify(original: NetworkConfig, rewritten: NetworkConfig, changed: Set<String>) -> Verification {
-        let graphA = NetworkGraph(config: original)
-        let graphB = NetworkGraph(config: rewritten)
-        let downstream = Self.downstream(of: changed, in: graphA).union(Self.downstream(of: changed, in: graphB))
-        let upstreamA = Set(graphA.layers.filter { !downstream.contains($0.pathString) }.map(\.id))
-        let upstreamB = Set(graphB.layers.filter { !downstream.contains($0.pathString) }.map(\.id))
-        // Top-level layers upstream of the change get the same random values in both networks instead of being
-        // computed: the rewrite cannot affect them, and the checked region then sees arbitrary inputs.
-        let forcedA = Set(graphA[scope: graphA.root].layers.filter { upstreamA.contains($0) })
-        let forcedB = Set(graphB[scope: graphB.root].layers.filter { upstreamB.contains($0) })
-        let dimsA = DimAnalysis(graph: graphA)
-        var parameters = ParameterStore.random(seed: seed)
-        parameters.cache = ParameterCache()
+        let setup = Setup(original: original, rewritten: rewritten, changed: changed, verifier: self)
+        // Trials are independent: they run on up to `workers` threads (each with its own prepared evaluations,
+        // which memoize and are not shared), and their outcomes are read in trial order below, so the result is
+        // the same as running them one after the other. A terminal outcome stops the later trials early.
+        let workers = max(1, min(trials, maxThreads ?? Self.processorCount))
+        let board = TrialBoard(trials: trials)
+        let work = { @Sendable (_: Int) in
+            var prepared: [LoopMode: (PreparedEvaluation, PreparedEvaluation)] = [:]
+            var constructionErrors: [LoopMode: String] = [:]
+            while true {
+                guard let trial = board.nextTrial() else { return }
+                let outcome = setup.run(trial: trial, prepared: &prepared, constructionErrors: &constructionErrors)
+                board.record(outcome, of: trial)
+            }
+        }
+        if workers == 1 {
+            work(0)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: workers, execute: work)
+        }
+        return fold(board.outcomes)
+    }
+
+    /// Hands out trials to worker threads and collects their outcomes.
+    final class TrialBoard: Sendable {
+        private let state: Mutex<(next: Int, stopAfter: Int, outcomes: [TrialOutcome?])>
+
+        init(trials: Int) {
+            state = Mutex((next: 0, stopAfter: Int.max, outcomes: Array(repeating: nil, count: trials)))
+        }
+
+        /// The next trial to run; nil when all are handed out, or when an earlier one already decided the result.
+        func nextTrial() -> Int? {
+            state.withLock { state in
+                guard state.next < state.outcomes.count, state.next <= state.stopAfter else { return nil }
+                defer { state.next += 1 }
+                return state.next
+            }
+        }
+
+        func record(_ outcome: TrialOutcome, of trial: Int) {
+            state.withLock { state in
+                state.outcomes[trial] = outcome
+                if outcome.isTerminal { state.stopAfter = min(state.stopAfter, trial) }
+            }
+        }
+
+        var outcomes: [TrialOutcome?] { state.withLock { $0.outcomes } }
+    }
+
+    /// Threads for trials (nil: one per processor).
+    public var maxThreads: Int?
+
+    private static var processorCount: Int {
+        #if canImport(Glibc) || canImport(Musl) || canImport(Darwin)
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        #else
+        return 1
+        #endif
+    }
+
+    /// Reads the trials' outcomes in order, exactly as a sequential run would have stopped and summed them.
+    func fold(_ outcomes: [TrialOutcome?]) -> Verification {
         var maxDiff = 0.0
         var compared = 0
         var standIns = Set<String>()
         var upstreamReplaced = 0
         var skippedModes: [LoopMode: String] = [:]
-        // Plans and templates do not depend on the inputs: prepared once per network and mode, not per trial.
-        let preparedA = Dictionary(uniqueKeysWithValues: LoopMode.allCases.map { ($0, PreparedEvaluation(graph: graphA, mode: $0)) })
-        let preparedB = Dictionary(uniqueKeysWithValues: LoopMode.allCases.map { ($0, PreparedEvaluation(graph: graphB, mode: $0)) })
         for trial in 0..<trials {
-            let trialSeed = seed &+ UInt64(trial)
-            let inputs: EvaluationInputs
-            do {
-                inputs = try EvaluationInputs.random(
-                    for: graphA, seed: trialSeed, batch: 3 + trial % 2, maxLength: 5 + trial % 3, padding: trial % 2 == 0 ? .random : .zero)
-            } catch {
-                return inconclusive("cannot make inputs: \(error)", trial: trial, compared: compared, maxDiff: maxDiff, standIns: standIns)
+            guard let outcome = outcomes[trial] else {
+                return inconclusive("trial \(trial) did not run", trial: trial, compared: compared, maxDiff: maxDiff, standIns: standIns)
             }
-            let overridesA = trial % 2 == 1 ? maskOverrides(graphA, dims: dimsA, inputs: inputs, seed: trialSeed) : [:]
-            let overridesB = trial % 2 == 1 ? Self.translate(overridesA, from: graphA, to: graphB) : [:]
+            if let problem = outcome.inputsProblem {
+                return inconclusive("cannot make inputs: \(problem)", trial: trial, compared: compared, maxDiff: maxDiff, standIns: standIns)
+            }
             for mode in LoopMode.allCases {
-                var optionsA = EvaluationOptions(standIns: .layers(upstreamA), standInSeed: trialSeed, overrides: overridesA, collectLoopLayers: true)
-                var optionsB = EvaluationOptions(standIns: .layers(upstreamB), standInSeed: trialSeed, overrides: overridesB, collectLoopLayers: true)
-                optionsA.forcedStandIns = forcedA
-                optionsB.forcedStandIns = forcedB
-                let resultA: EvaluationResult
-                let resultB: EvaluationResult
                 if skippedModes[mode] != nil { continue }
-                do {
-                    resultA = try Evaluator(graph: graphA).evaluate(prepared: preparedA[mode] ?? PreparedEvaluation(graph: graphA, mode: mode), inputs: inputs, parameters: parameters, options: optionsA)
-                } catch {
-                    if case .construction = error {
-                        // RETURNN refuses the original in this loop mode: there is nothing to compare there.
-                        skippedModes[mode] = "\(error)"
-                        continue
-                    }
-                    return inconclusive("the original cannot be evaluated (\(mode.rawValue)): \(error)", trial: trial, compared: compared, maxDiff: maxDiff, standIns: standIns)
+                guard let m = outcome.modes[mode] else {
+                    return inconclusive("trial \(trial) did not run \(mode.rawValue)", trial: trial, compared: compared, maxDiff: maxDiff, standIns: standIns)
                 }
-                do {
-                    resultB = try Evaluator(graph: graphB).evaluate(prepared: preparedB[mode] ?? PreparedEvaluation(graph: graphB, mode: mode), inputs: inputs, parameters: parameters, options: optionsB)
-                } catch {
+                switch m.end {
+                case .constructionError(let reason):
+                    skippedModes[mode] = reason
+                    continue
+                case .originalFails(let message):
+                    return inconclusive(
+                        "the original cannot be evaluated (\(mode.rawValue)): \(message)", trial: trial, compared: compared, maxDiff: maxDiff, standIns: standIns)
+                case .rewriteFails(let message):
                     return Verification(
                         status: .failed, trials: trial + 1, seed: seed, maxAbsDiff: maxDiff, standIns: standIns.sorted(),
-                        detail: "the rewrite cannot be evaluated (\(mode.rawValue)) while the original can: \(error)", comparedLayers: compared)
+                        detail: "the rewrite cannot be evaluated (\(mode.rawValue)) while the original can: \(message)", comparedLayers: compared)
+                default:
+                    break
                 }
-                // Report the stand-ins for layers the evaluator cannot compute (not the forced upstream ones).
-                let forcedPaths = Set(forcedA.map { graphA[$0].pathString })
-                standIns.formUnion(resultA.standIns.map(\.path).filter { !forcedPaths.contains($0) })
-                standIns.formUnion(resultB.standIns.map(\.path).filter { !forcedPaths.contains($0) })
-                upstreamReplaced = max(upstreamReplaced, resultA.standIns.count - resultA.standIns.filter { !forcedPaths.contains($0.path) }.count)
-                let valuesA = Self.byLayer(resultA)
-                let valuesB = Self.byLayer(resultB)
-                var comparedHere = 0
-                for (path, a) in valuesA.sorted(by: { $0.key < $1.key }) {
-                    guard let b = valuesB[path], downstream.contains(path) || Self.isOutput(path, graphA) else { continue }
-                    switch Self.compare(a, b, atol: absoluteTolerance, rtol: relativeTolerance) {
-                    case .equal(let diff):
-                        maxDiff = max(maxDiff, diff)
-                        comparedHere += 1
-                    case .incomparable:
-                        continue
-                    case .different(let index, let x, let y, let diff):
-                        return Verification(
-                            status: .failed, trials: trial + 1, seed: seed, maxAbsDiff: max(maxDiff, diff), standIns: standIns.sorted(),
-                            detail: "values differ in '\(path)' (\(mode.rawValue))",
-                            counterexample: Verification.Counterexample(
-                                trial: trial, seed: trialSeed, layer: path, mode: mode.rawValue, index: index, original: x, rewritten: y),
-                            comparedLayers: compared + comparedHere)
-                    }
-                }
-                // The rewrite must still compute every output the original computes.
-                let outputsA = Set(valuesA.keys.filter { Self.isOutput($0, graphA) })
-                let missing = outputsA.subtracting(valuesB.keys)
-                if !missing.isEmpty {
+                standIns.formUnion(m.standIns)
+                upstreamReplaced = max(upstreamReplaced, m.upstreamReplaced)
+                switch m.end {
+                case .differs(let path, let index, let x, let y, let diff):
                     return Verification(
-                        status: .failed, trials: trial + 1, seed: seed, maxAbsDiff: maxDiff, standIns: standIns.sorted(),
-                        detail: "the rewrite no longer computes \(missing.sorted().joined(separator: ", ")) (\(mode.rawValue))", comparedLayers: compared)
-                }
-                if comparedHere == 0 {
-                    let reasons = (resultA.unsupported + resultA.blocked).prefix(3).map(\.description).joined(separator: "; ")
+                        status: .failed, trials: trial + 1, seed: seed, maxAbsDiff: max(maxDiff, m.maxDiff, diff), standIns: standIns.sorted(),
+                        detail: "values differ in '\(path)' (\(mode.rawValue))",
+                        counterexample: Verification.Counterexample(
+                            trial: trial, seed: seed &+ UInt64(trial), layer: path, mode: mode.rawValue, index: index, original: x, rewritten: y),
+                        comparedLayers: compared + m.compared)
+                case .missingOutputs(let missing):
+                    return Verification(
+                        status: .failed, trials: trial + 1, seed: seed, maxAbsDiff: max(maxDiff, m.maxDiff), standIns: standIns.sorted(),
+                        detail: "the rewrite no longer computes \(missing.joined(separator: ", ")) (\(mode.rawValue))", comparedLayers: compared)
+                case .nothingCompared(let reasons):
                     return inconclusive(
                         "no layer that depends on the change could be evaluated (\(mode.rawValue))\(reasons.isEmpty ? "" : ": \(reasons)")",
                         trial: trial, compared: compared, maxDiff: maxDiff, standIns: standIns)
+                default:
+                    maxDiff = max(maxDiff, m.maxDiff)
+                    compared += m.compared
                 }
-                compared += comparedHere
             }
         }
         if skippedModes.count == LoopMode.allCases.count {
@@ -139,6 +169,170 @@ public struct NumericVerifier: RewriteVerifier {
         let detail = notes.isEmpty ? nil : notes.joined(separator: "; ")
         return Verification(
             status: .passed, trials: trials, seed: seed, maxAbsDiff: maxDiff, standIns: standIns.sorted(), detail: detail, comparedLayers: compared)
+    }
+
+    /// How one loop mode of one trial ended.
+    enum ModeEnd: Sendable {
+        case compared
+        case constructionError(String)
+        case originalFails(String)
+        case rewriteFails(String)
+        case differs(path: String, index: [Int], original: Double, rewritten: Double, diff: Double)
+        case missingOutputs([String])
+        case nothingCompared(String)
+    }
+
+    /// One loop mode of one trial: how it ended, and what it compared before that.
+    struct ModeOutcome: Sendable {
+        var end: ModeEnd
+        var standIns: Set<String> = []
+        var upstreamReplaced = 0
+        var maxDiff = 0.0
+        var compared = 0
+
+        /// True when the verification stops at this mode (a construction error only skips the mode).
+        var isTerminal: Bool {
+            switch end {
+            case .compared, .constructionError: return false
+            default: return true
+            }
+        }
+    }
+
+    /// One trial: both loop modes, or why its inputs could not be made.
+    struct TrialOutcome: Sendable {
+        var inputsProblem: String?
+        var modes: [LoopMode: ModeOutcome] = [:]
+
+        var isTerminal: Bool { inputsProblem != nil || modes.values.contains { $0.isTerminal } }
+    }
+
+    /// Everything the trials share: the two graphs, what the change reaches, and the drawn parameters.
+    struct Setup: Sendable {
+        let verifier: NumericVerifier
+        let graphA: NetworkGraph
+        let graphB: NetworkGraph
+        let downstream: Set<String>
+        let upstreamA: Set<LayerID>
+        let upstreamB: Set<LayerID>
+        let forcedA: Set<LayerID>
+        let forcedB: Set<LayerID>
+        let forcedPaths: Set<String>
+        let dimsA: DimAnalysis
+        let parameters: ParameterStore
+
+        init(original: NetworkConfig, rewritten: NetworkConfig, changed: Set<String>, verifier: NumericVerifier) {
+            self.verifier = verifier
+            graphA = NetworkGraph(config: original)
+            graphB = NetworkGraph(config: rewritten)
+            let downstream = NumericVerifier.downstream(of: changed, in: graphA).union(NumericVerifier.downstream(of: changed, in: graphB))
+            self.downstream = downstream
+            let graphA = graphA, graphB = graphB
+            upstreamA = Set(graphA.layers.filter { !downstream.contains($0.pathString) }.map(\.id))
+            upstreamB = Set(graphB.layers.filter { !downstream.contains($0.pathString) }.map(\.id))
+            // Top-level layers upstream of the change get the same random values in both networks instead of being
+            // computed: the rewrite cannot affect them, and the checked region then sees arbitrary inputs.
+            let upstreamA = upstreamA, upstreamB = upstreamB
+            forcedA = Set(graphA[scope: graphA.root].layers.filter { upstreamA.contains($0) })
+            forcedB = Set(graphB[scope: graphB.root].layers.filter { upstreamB.contains($0) })
+            forcedPaths = Set(forcedA.map { graphA[$0].pathString })
+            dimsA = DimAnalysis(graph: graphA)
+            var parameters = ParameterStore.random(seed: verifier.seed)
+            parameters.cache = DrawnValueCache()
+            self.parameters = parameters
+        }
+
+        /// Runs one trial in both loop modes. `prepared` (plans and templates per mode, computed on first use)
+        /// and `constructionErrors` (modes RETURNN cannot build, which do not depend on the inputs) belong to the
+        /// calling thread.
+        func run(
+            trial: Int, prepared: inout [LoopMode: (PreparedEvaluation, PreparedEvaluation)], constructionErrors: inout [LoopMode: String]
+        ) -> TrialOutcome {
+            let trialSeed = verifier.seed &+ UInt64(trial)
+            let inputs: EvaluationInputs
+            do {
+                inputs = try EvaluationInputs.random(
+                    for: graphA, seed: trialSeed, batch: 3 + trial % 2, maxLength: 5 + trial % 3, padding: trial % 2 == 0 ? .random : .zero)
+            } catch {
+                return TrialOutcome(inputsProblem: "\(error)")
+            }
+            let overridesA = trial % 2 == 1 ? verifier.maskOverrides(graphA, dims: dimsA, inputs: inputs, seed: trialSeed) : [:]
+            let overridesB = trial % 2 == 1 ? NumericVerifier.translate(overridesA, from: graphA, to: graphB) : [:]
+            var outcome = TrialOutcome()
+            let standInCache = DrawnValueCache()
+            for mode in LoopMode.allCases {
+                if let reason = constructionErrors[mode] {
+                    outcome.modes[mode] = ModeOutcome(end: .constructionError(reason))
+                    continue
+                }
+                let pair = prepared[mode] ?? (PreparedEvaluation(graph: graphA, mode: mode), PreparedEvaluation(graph: graphB, mode: mode))
+                prepared[mode] = pair
+                var optionsA = EvaluationOptions(standIns: .layers(upstreamA), standInSeed: trialSeed, overrides: overridesA, collectLoopLayers: true)
+                var optionsB = EvaluationOptions(standIns: .layers(upstreamB), standInSeed: trialSeed, overrides: overridesB, collectLoopLayers: true)
+                optionsA.forcedStandIns = forcedA
+                optionsB.forcedStandIns = forcedB
+                // The same layer path, step and seed gives the same stand-in in both networks and both modes.
+                optionsA.standInCache = standInCache
+                optionsB.standInCache = standInCache
+                let modeOutcome = compare(mode: mode, prepared: pair, inputs: inputs, optionsA: optionsA, optionsB: optionsB)
+                if case .constructionError(let reason) = modeOutcome.end { constructionErrors[mode] = reason }
+                outcome.modes[mode] = modeOutcome
+                if modeOutcome.isTerminal { break }
+            }
+            return outcome
+        }
+
+        private func compare(
+            mode: LoopMode, prepared: (PreparedEvaluation, PreparedEvaluation), inputs: EvaluationInputs,
+            optionsA: EvaluationOptions, optionsB: EvaluationOptions
+        ) -> ModeOutcome {
+            let resultA: EvaluationResult
+            let resultB: EvaluationResult
+            do {
+                resultA = try Evaluator(graph: graphA).evaluate(prepared: prepared.0, inputs: inputs, parameters: parameters, options: optionsA)
+            } catch {
+                // RETURNN refuses the original in this loop mode: there is nothing to compare there.
+                if case .construction = error { return ModeOutcome(end: .constructionError("\(error)")) }
+                return ModeOutcome(end: .originalFails("\(error)"))
+            }
+            do {
+                resultB = try Evaluator(graph: graphB).evaluate(prepared: prepared.1, inputs: inputs, parameters: parameters, options: optionsB)
+            } catch {
+                return ModeOutcome(end: .rewriteFails("\(error)"))
+            }
+            var outcome = ModeOutcome(end: .compared)
+            // Report the stand-ins for layers the evaluator cannot compute (not the forced upstream ones).
+            outcome.standIns.formUnion(resultA.standIns.map(\.path).filter { !forcedPaths.contains($0) })
+            outcome.standIns.formUnion(resultB.standIns.map(\.path).filter { !forcedPaths.contains($0) })
+            outcome.upstreamReplaced = resultA.standIns.count - resultA.standIns.filter { !forcedPaths.contains($0.path) }.count
+            let valuesA = NumericVerifier.byLayer(resultA)
+            let valuesB = NumericVerifier.byLayer(resultB)
+            for (path, a) in valuesA.sorted(by: { $0.key < $1.key }) {
+                guard let b = valuesB[path], downstream.contains(path) || NumericVerifier.isOutput(path, graphA) else { continue }
+                switch NumericVerifier.compare(a, b, atol: verifier.absoluteTolerance, rtol: verifier.relativeTolerance) {
+                case .equal(let diff):
+                    outcome.maxDiff = max(outcome.maxDiff, diff)
+                    outcome.compared += 1
+                case .incomparable:
+                    continue
+                case .different(let index, let x, let y, let diff):
+                    outcome.end = .differs(path: path, index: index, original: x, rewritten: y, diff: diff)
+                    return outcome
+                }
+            }
+            // The rewrite must still compute every output the original computes.
+            let outputsA = Set(valuesA.keys.filter { NumericVerifier.isOutput($0, graphA) })
+            let missing = outputsA.subtracting(valuesB.keys)
+            if !missing.isEmpty {
+                outcome.end = .missingOutputs(missing.sorted())
+                return outcome
+            }
+            if outcome.compared == 0 {
+                let reasons = (resultA.unsupported + resultA.blocked).prefix(3).map(\.description).joined(separator: "; ")
+                outcome.end = .nothingCompared(reasons)
+            }
+            return outcome
+        }
     }
 
     private func inconclusive(_ detail: String, trial: Int, compared: Int, maxDiff: Double, standIns: Set<String>) -> Verification {

@@ -21,24 +21,23 @@ public struct DuplicateKeyRule: Rule {
             case .mapping(let entries):
                 // Most mappings are small: compare keys pairwise there instead of hashing them.
                 var firstByKey: [PlainValue: ConfigEntry] = [:]
-                var seen: [(key: PlainValue, entry: ConfigEntry)] = []
+                var seen: [ConfigEntry] = []
                 let hashed = entries.count > 12
                 for entry in entries {
                     stack.append(entry.value)
                     guard !entry.key.isAliasCopy else { continue }
-                    let key = entry.key.plain
-                    let earlier = hashed ? firstByKey[key] : seen.first { $0.key == key }?.entry
+                    let earlier = hashed ? firstByKey[entry.key.plain] : seen.first { Self.sameKey($0.key, entry.key) }
                     if let first = earlier {
-                        let text = entry.key.stringValue ?? key.description
+                        let text = entry.key.stringValue ?? entry.key.plain.description
                         findings.append(
                             finding(
                                 "duplicate key '\(text)'; the last definition wins and the earlier one is ignored",
                                 in: analysis, span: entry.key.span,
                                 notes: [Note("first defined here", span: first.key.span)]))
                     } else if hashed {
-                        firstByKey[key] = entry
+                        firstByKey[entry.key.plain] = entry
                     } else {
-                        seen.append((key, entry))
+                        seen.append(entry)
                     }
                 }
             case .sequence(let items):
@@ -48,5 +47,14 @@ public struct DuplicateKeyRule: Rule {
             }
         }
         return findings
+    }
+
+    /// Whether two keys are the same dict key (string keys compared directly, without building plain values).
+    static func sameKey(_ a: ConfigNode, _ b: ConfigNode) -> Bool {
+        switch (a.stringValue, b.stringValue) {
+        case (let x?, let y?): return x == y
+        case (nil, nil): return a.plain == b.plain
+        default: return false
+        }
     }
 }

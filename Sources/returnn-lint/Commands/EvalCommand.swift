@@ -79,7 +79,8 @@ struct EvalCommand: ParsableCommand {
             let goldenFile: GoldenFile
             let inputs: EvaluationInputs
             do {
-                goldenFile = try GoldenFile.load(path: golden)
+                guard let data = FileManager.default.contents(atPath: golden) else { throw EvaluationError.invalidInput("cannot read golden file '\(golden)'") }
+                goldenFile = try GoldenFile.parse([UInt8](data), name: golden)
                 inputs = try goldenFile.evaluationInputs(for: graph)
             } catch {
                 fail("\(golden): error: \(error)")

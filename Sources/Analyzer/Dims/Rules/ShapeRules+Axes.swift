@@ -150,7 +150,7 @@ extension ShapeRules {
                 result += found.filter { !result.contains($0) }
                 continue
             }
-            guard let text = item.stringValue, text.hasPrefix("stag:"), let range = text.range(of: ":conv:s", options: .backwards),
+            guard let text = item.stringValue, text.hasPrefix("stag:"), let range = Self.lastRange(of: ":conv:s", in: text),
                 let index = Int(text[range.upperBound...])
             else { return nil }
             let layerName = String(text[text.index(text.startIndex, offsetBy: 5)..<range.lowerBound])
@@ -454,5 +454,20 @@ extension ShapeRules {
             }
             return .known(out)
         }
+    }
+}
+
+extension ShapeRules {
+    /// The range of the last occurrence of `needle` in `text` (Foundation's `range(of:options:.backwards)`).
+    static func lastRange(of needle: String, in text: String) -> Range<String.Index>? {
+        guard !needle.isEmpty else { return nil }
+        var index = text.endIndex
+        while index > text.startIndex {
+            index = text.index(before: index)
+            if text[index...].hasPrefix(needle) {
+                return index..<text.index(index, offsetBy: needle.count)
+            }
+        }
+        return nil
     }
 }
