@@ -1,4 +1,5 @@
 import NetConfig
+import Synchronization
 
 /// Everything the Analyzer knows about one config: the resolved graph (and, as they are computed, the loop
 /// plans and dims). Rules read an `Analysis`; nothing in it does file or terminal I/O.
@@ -7,25 +8,52 @@ public struct Analysis: Sendable {
     public let config: NetworkConfig
     /// Layers with resolved references.
     public let graph: NetworkGraph
-    /// Loop plans and dims of every layer, as the config's `optimize_move_layers_out` says.
-    public let dims: DimAnalysis
-    /// The verdict on every `unmask` layer.
-    public let unmasks: UnmaskAnalysis
+    private let derived: Derived
 
-    /// Analyses a config: resolves references, plans loops, infers dims and judges every unmask.
+    /// Loop plans and dims of every layer, as the config's `optimize_move_layers_out` says (computed on first
+    /// use: a network without masked computations and unmasks needs none for `check`).
+    public var dims: DimAnalysis { derived.dims(graph) }
+    /// The verdict on every `unmask` layer.
+    public var unmasks: UnmaskAnalysis { derived.unmasks(graph) }
+    /// True once `dims` was computed (for tests: which rules need dim inference).
+    public var hasComputedDims: Bool { derived.hasDims }
+
+    /// Analyses a config: resolves references; loop plans, dims and unmask verdicts follow when first asked for.
     public init(config: NetworkConfig) {
         self.config = config
-        let graph = NetworkGraph(config: config)
-        self.graph = graph
-        let dims = DimAnalysis(graph: graph)
-        self.dims = dims
-        self.unmasks = UnmaskAnalysis(graph: graph, dims: dims)
+        self.graph = NetworkGraph(config: config)
+        self.derived = Derived()
+    }
+
+    /// The parts of an analysis computed on first use, shared by copies of the `Analysis`.
+    private final class Derived: Sendable {
+        private let state = Mutex<(dims: DimAnalysis?, unmasks: UnmaskAnalysis?)>((nil, nil))
+
+        var hasDims: Bool { state.withLock { $0.dims != nil } }
+
+        func dims(_ graph: NetworkGraph) -> DimAnalysis {
+            state.withLock { state in
+                if let known = state.dims { return known }
+                let dims = DimAnalysis(graph: graph)
+                state.dims = dims
+                return dims
+            }
+        }
+
+        func unmasks(_ graph: NetworkGraph) -> UnmaskAnalysis {
+            if let known = state.withLock({ $0.unmasks }) { return known }
+            let hasUnmasks = graph.layers.contains { $0.className == "unmask" && $0.isActive }
+            let unmasks = hasUnmasks ? UnmaskAnalysis(graph: graph, dims: dims(graph)) : UnmaskAnalysis(verdicts: [])
+            state.withLock { $0.unmasks = unmasks }
+            return unmasks
+        }
     }
 
     /// False for layers RETURNN never builds because nothing in their rec unit needs them (and for
     /// everything nested in such a layer). Dims-based rules skip these.
     public func isBuilt(_ id: LayerID) -> Bool {
         var current = id
+        let dims = self.dims
         while let (rec, plan) = dims.plan(containing: current, graph: graph) {
             let unit = graph[rec].childScope ?? graph.root
             guard let name = LoopPlan.unitEntryName(current, unit: unit, graph: graph) else { return true }

@@ -106,6 +106,14 @@ extension ConfigNode {
         return false
     }
 
+    /// True for mappings and sequences.
+    public var isCollection: Bool {
+        switch value {
+        case .mapping, .sequence: return true
+        default: return false
+        }
+    }
+
     /// The entries, if this node is a mapping.
     public var entries: [ConfigEntry]? {
         if case .mapping(let e) = value { return e }

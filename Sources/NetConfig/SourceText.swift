@@ -40,26 +40,32 @@ public struct SourceText: Sendable {
         self.path = path
         self.bytes = bytes
         var starts = [0]
-        var index = 0
-        let count = bytes.count
-        while index < count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\n") {
-                starts.append(index + 1)
-            } else if byte == UInt8(ascii: "\r") {
-                if index + 1 < count, bytes[index + 1] == UInt8(ascii: "\n") { index += 1 }
-                starts.append(index + 1)
+        var scalars = [0]
+        scalars.reserveCapacity(bytes.count / Self.scalarStride + 1)
+        bytes.withUnsafeBufferPointer { buffer in
+            let count = buffer.count
+            var index = 0
+            while index < count {
+                let byte = buffer[index]
+                if byte == UInt8(ascii: "\n") {
+                    starts.append(index + 1)
+                } else if byte == UInt8(ascii: "\r") {
+                    if index + 1 < count, buffer[index + 1] == UInt8(ascii: "\n") { index += 1 }
+                    starts.append(index + 1)
+                }
+                index += 1
             }
-            index += 1
+            // A checkpoint after every full stride of bytes.
+            var running = 0
+            var offset = 0
+            while offset < count {
+                let end = min(count, offset + Self.scalarStride)
+                for i in offset..<end where buffer[i] & 0xC0 != 0x80 { running += 1 }
+                if end - offset == Self.scalarStride { scalars.append(running) }
+                offset = end
+            }
         }
         self.lineStarts = starts
-        var scalars = [0]
-        scalars.reserveCapacity(count / Self.scalarStride + 1)
-        var running = 0
-        for (offset, byte) in bytes.enumerated() {
-            if byte & 0xC0 != 0x80 { running += 1 }
-            if (offset + 1) % Self.scalarStride == 0 { scalars.append(running) }
-        }
         self.scalarsBefore = scalars
     }
 

@@ -105,6 +105,15 @@ struct EvaluatorKernelTests {
 
     // MARK: - Softmax, reduce
 
+    /// Differences in golden reports print as C's `%.3g` (the analyzer does not link Foundation).
+    @Test func numbersFormatLikePrintfG() {
+        #expect(0.000123456.formatted(significantDigits: 3) == "0.000123")
+        #expect(1.5e-7.formatted(significantDigits: 3) == "1.5e-07")
+        #expect(0.0.formatted(significantDigits: 3) == "0")
+        #expect(123456.0.formatted(significantDigits: 3) == "1.23e+05")
+        #expect(Double.nan.formatted(significantDigits: 3) == "nan")
+    }
+
     @Test func softmaxOverTheFeatureAxis() throws {
         let inputs = try Self.data([1, 2, 3, 0, 0, 0], batch: 1, steps: 2, features: 3, lengths: [2])
         let json = #"{"extern_data": {"data": {"dim": 3}}, "network": {"sm": {"class": "activation", "from": "data", "activation": "softmax"}, "lsm": {"class": "activation", "from": "data", "activation": "log_softmax", "is_output_layer": true}, "output": {"class": "copy", "from": "sm"}}}"#

@@ -172,4 +172,19 @@ struct PerformanceInvariantTests {
         #expect(engine.drainCount > 0, "the chain is deeper than the limit, so something was deferred")
         #expect(engine.drainCount <= length / TemplateEngine.maxDepth + 2, "drained \(engine.drainCount) times")
     }
+
+    /// `check` infers dims only when a rule needs them: not for a network without masked computations and
+    /// unmask layers (most configs), and then the findings are the same as with dims computed up front.
+    @Test func dimsAreInferredOnlyWhenARuleNeedsThem() throws {
+        let plain = try NetworkConfig.load(SourceText(path: "p.json", text: FixVerificationTests.text), format: .json)
+        let analysis = Analysis(config: plain)
+        let findings = analysis.findings()
+        #expect(!analysis.hasComputedDims)
+        _ = analysis.dims
+        #expect(analysis.hasComputedDims)
+        #expect(analysis.findings().map(\.message) == findings.map(\.message))
+        let masked = Analysis(config: try NetworkConfig.load(SourceText(path: "m.json", text: Self.twoUnmasks), format: .json))
+        #expect(masked.findings().contains { $0.rule.code == "RL101" })
+        #expect(masked.hasComputedDims)
+    }
 }

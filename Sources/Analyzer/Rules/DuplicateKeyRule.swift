@@ -19,29 +19,18 @@ public struct DuplicateKeyRule: Rule {
         while let node = stack.popLast() {
             switch node.value {
             case .mapping(let entries):
-                // Most mappings are small: compare keys pairwise there instead of hashing them.
-                var firstByKey: [PlainValue: ConfigEntry] = [:]
-                var seen: [ConfigEntry] = []
-                let hashed = entries.count > 12
-                for entry in entries {
-                    stack.append(entry.value)
-                    guard !entry.key.isAliasCopy else { continue }
-                    let earlier = hashed ? firstByKey[entry.key.plain] : seen.first { Self.sameKey($0.key, entry.key) }
-                    if let first = earlier {
-                        let text = entry.key.stringValue ?? entry.key.plain.description
-                        findings.append(
-                            finding(
-                                "duplicate key '\(text)'; the last definition wins and the earlier one is ignored",
-                                in: analysis, span: entry.key.span,
-                                notes: [Note("first defined here", span: first.key.span)]))
-                    } else if hashed {
-                        firstByKey[entry.key.plain] = entry
-                    } else {
-                        seen.append(entry)
-                    }
+                for entry in entries where entry.value.isCollection { stack.append(entry.value) }
+                for (duplicate, first) in Self.duplicates(in: entries) {
+                    let key = entries[duplicate].key
+                    let text = key.stringValue ?? key.plain.description
+                    findings.append(
+                        finding(
+                            "duplicate key '\(text)'; the last definition wins and the earlier one is ignored",
+                            in: analysis, span: key.span,
+                            notes: [Note("first defined here", span: entries[first].key.span)]))
                 }
             case .sequence(let items):
-                stack.append(contentsOf: items)
+                for item in items where item.isCollection { stack.append(item) }
             default:
                 break
             }
@@ -49,12 +38,34 @@ public struct DuplicateKeyRule: Rule {
         return findings
     }
 
+    /// (index of a repeated key, index of its first occurrence) for every repeat in a mapping; alias copies
+    /// neither repeat nor count as first occurrences. Small mappings (almost all) compare keys pairwise,
+    /// without hashing; long ones hash them.
+    static func duplicates(in entries: [ConfigEntry]) -> [(duplicate: Int, first: Int)] {
+        var result: [(duplicate: Int, first: Int)] = []
+        if entries.count <= 16 {
+            for index in entries.indices.dropFirst() where !entries[index].key.isAliasCopy {
+                let key = entries[index].key
+                if let first = entries[..<index].firstIndex(where: { !$0.key.isAliasCopy && sameKey($0.key, key) }) {
+                    result.append((index, first))
+                }
+            }
+            return result
+        }
+        var firstByKey: [PlainValue: Int] = [:]
+        for (index, entry) in entries.enumerated() where !entry.key.isAliasCopy {
+            let plain = entry.key.plain
+            if let first = firstByKey[plain] { result.append((index, first)) } else { firstByKey[plain] = index }
+        }
+        return result
+    }
+
     /// Whether two keys are the same dict key (string keys compared directly, without building plain values).
     static func sameKey(_ a: ConfigNode, _ b: ConfigNode) -> Bool {
-        switch (a.stringValue, b.stringValue) {
-        case (let x?, let y?): return x == y
-        case (nil, nil): return a.plain == b.plain
-        default: return false
+        switch (a.value, b.value) {
+        case (.string(let x), .string(let y)): return x == y
+        case (.string, _), (_, .string): return false
+        default: return a.plain == b.plain
         }
     }
 }

@@ -28,9 +28,13 @@ public struct UnmaskNeededRule: Rule {
 
     public func check(_ analysis: Analysis) -> [Finding] {
         let graph = analysis.graph
+        // T' exists only where a masked_computation makes it: without one there is nothing to find (and no dims
+        // need to be inferred).
+        guard graph.layers.contains(where: { $0.className == "masked_computation" }) else { return [] }
+        let dims = analysis.dims
         var findings: [Finding] = []
         for node in graph.layers where node.isActive && node.className != "unmask" && analysis.isBuilt(node.id) {
-            let inputs = analysis.dims.inputs(of: node.id)
+            let inputs = dims.inputs(of: node.id)
             let references = graph.references(of: node.id)
             let known = zip(references, inputs).compactMap { pair -> (ref: LayerRef, template: TensorTemplate)? in
                 pair.1.template.map { (pair.0.ref, $0) }
@@ -38,7 +42,7 @@ public struct UnmaskNeededRule: Rule {
             guard let (maskedRef, maskedTemplate) = known.first(where: { $0.template.dims.contains { $0.masked != nil } }),
                 let tPrime = maskedTemplate.dims.first(where: { $0.masked != nil }), let origin = tPrime.masked
             else { continue }
-            let result = analysis.dims.result(for: node.id)
+            let result = dims.result(for: node.id)
             // (a) T' meets T in a layer that RETURNN refuses to build.
             if result.failure != nil,
                 let (otherRef, _) = known.first(where: { $0.template.dims.contains { $0.name == origin.base } && $0.ref != maskedRef })

@@ -45,6 +45,11 @@ public struct UnmaskAnalysis: Sendable {
         verdicts = result
     }
 
+    /// Given verdicts (none, for a network without unmask layers).
+    init(verdicts: [UnmaskVerdict]) {
+        self.verdicts = verdicts
+    }
+
     /// The verdict on one unmask layer.
     public func verdict(for id: LayerID) -> UnmaskVerdict? { verdicts.first { $0.unmask == id } }
 
