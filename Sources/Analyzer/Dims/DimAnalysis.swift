@@ -25,9 +25,9 @@ public struct DimAnalysis: Sendable {
     public let plans: [LayerID: LoopPlan]
     /// One entry per layer (in its real context), in source order, nested layers after their parent.
     public let entries: [DimEntry]
-    private let resultsByLayer: [LayerID: TemplateResult]
-    private let frameResults: [LayerID: TemplateResult]
-    private let inputResults: [LayerID: [TemplateResult]]
+    private let resultsByLayer: [TemplateResult]
+    private let frameResults: [TemplateResult?]
+    private let inputResults: [[TemplateResult]]
     private let maskedAxes: [LayerID: (inSpatial: Dim, outSpatial: Dim)]
     private let loopTimeDims: [LayerID: Dim]
 
@@ -48,8 +48,9 @@ public struct DimAnalysis: Sendable {
             }
             engine.resolveDeferred { Self.evaluate(graph: graph, plans: plans, engine: engine) }
         }
-        var results: [LayerID: TemplateResult] = [:]
-        var frames: [LayerID: TemplateResult] = [:]
+        var results: [TemplateResult] = []
+        results.reserveCapacity(graph.layers.count)
+        var frames = [TemplateResult?](repeating: nil, count: graph.layers.count)
         engine.resolveDeferred {
             for node in graph.layers {
                 _ = engine.actualTemplate(node.id)
@@ -57,15 +58,16 @@ public struct DimAnalysis: Sendable {
             }
         }
         for node in graph.layers {
-            results[node.id] = engine.actualTemplate(node.id)
+            results.append(engine.actualTemplate(node.id))
             if let rec = engine.recUnitOwner(node.id) {
-                frames[node.id] = engine.template(node.id, loops: engine.actualLoops(rec) + [rec])
+                frames[node.id.index] = engine.template(node.id, loops: engine.actualLoops(rec) + [rec])
             }
         }
         self.resultsByLayer = results
         self.frameResults = frames
         // What every reference gives its layer, in the layer's real context (rules explain with these).
-        var inputs: [LayerID: [TemplateResult]] = [:]
+        var inputs: [[TemplateResult]] = []
+        inputs.reserveCapacity(graph.layers.count)
         var masked: [LayerID: (Dim, Dim)] = [:]
         var loopDims: [LayerID: Dim] = [:]
         engine.resolveDeferred {
@@ -78,7 +80,7 @@ public struct DimAnalysis: Sendable {
         }
         for node in graph.layers {
             let loops = engine.actualLoops(node.id)
-            inputs[node.id] = graph.references(of: node.id).map { engine.input($0.target, ref: $0.ref, consumer: node.id, loops: loops) }
+            inputs.append(graph.references(of: node.id).map { engine.input($0.target, ref: $0.ref, consumer: node.id, loops: loops) })
             if node.className == "masked_computation", loops.isEmpty, let axes = engine.maskedDims(node.id, loops: loops) {
                 masked[node.id] = axes
             }
@@ -92,7 +94,7 @@ public struct DimAnalysis: Sendable {
 
     /// What each reference of a layer gives it in the layer's real context, parallel to
     /// `NetworkGraph.references(of:)`.
-    public func inputs(of id: LayerID) -> [TemplateResult] { inputResults[id] ?? [] }
+    public func inputs(of id: LayerID) -> [TemplateResult] { inputResults.indices.contains(id.index) ? inputResults[id.index] : [] }
 
     /// T (the masked axis) and T' of a masked_computation that runs outside a loop.
     public func maskedAxes(of id: LayerID) -> (inSpatial: Dim, outSpatial: Dim)? { maskedAxes[id] }
@@ -119,11 +121,11 @@ public struct DimAnalysis: Sendable {
 
     /// The template of a layer in its real context.
     public func result(for id: LayerID) -> TemplateResult {
-        resultsByLayer[id] ?? .unknown("not analysed")
+        resultsByLayer.indices.contains(id.index) ? resultsByLayer[id.index] : .unknown("not analysed")
     }
 
     /// The per-frame template of a layer of a rec unit (as RETURNN's template construction sees it).
-    public func frameResult(for id: LayerID) -> TemplateResult? { frameResults[id] }
+    public func frameResult(for id: LayerID) -> TemplateResult? { frameResults.indices.contains(id.index) ? frameResults[id.index] : nil }
 
     /// Evaluates templates in RETURNN's construction order: each rec unit from `output`, `end`, loss and
     /// output layers first (this decides how `prev:` cycles resolve), then everything in dependency order.
@@ -172,7 +174,7 @@ public struct DimAnalysis: Sendable {
     // MARK: - Entries
 
     private static func makeEntries(
-        graph: NetworkGraph, plans: [LayerID: LoopPlan], engine: TemplateEngine, results: [LayerID: TemplateResult]
+        graph: NetworkGraph, plans: [LayerID: LoopPlan], engine: TemplateEngine, results: [TemplateResult]
     ) -> [DimEntry] {
         var entries: [DimEntry] = []
         func visit(scope: ScopeID, prefix: String, whereName: String, depth: Int) {
@@ -194,11 +196,11 @@ public struct DimAnalysis: Sendable {
                     path = "\(prefix)/\(tag)/\(node.name)"
                     if placement == .inLoop, plan.optimized { pinned = plan.pinnedBy[node.name] }
                 }
-                let result = layerWhere == "unused" ? TemplateResult.unknown("never built") : results[id] ?? .unknown("not analysed")
+                let result = layerWhere == "unused" ? TemplateResult.unknown("never built") : results[id.index]
                 entries.append(
                     DimEntry(layer: id, path: path, whereName: layerWhere, className: node.className, result: result, pinnedBy: pinned, depth: depth))
                 if let unit = node.maskedUnit {
-                    let unitResult = layerWhere == "unused" ? TemplateResult.unknown("never built") : results[unit] ?? .unknown("not analysed")
+                    let unitResult = layerWhere == "unused" ? TemplateResult.unknown("never built") : results[unit.index]
                     entries.append(
                         DimEntry(layer: unit, path: "\(path)/[unit]", whereName: layerWhere, className: graph[unit].className, result: unitResult, pinnedBy: nil, depth: depth + 1))
                     if let unitScope = graph[unit].childScope {

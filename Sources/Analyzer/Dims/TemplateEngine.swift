@@ -13,25 +13,29 @@ final class TemplateEngine {
 
     let graph: NetworkGraph
     let plans: [LayerID: LoopPlan]
-    private(set) var memo: [Key: TemplateResult] = [:]
-    private var inProgress = Set<Key>()
-    private var previousPass: [Key: TemplateResult] = [:]
+    private var memo: InstanceTable<TemplateResult>
+    private var inProgress: InstanceTable<Bool>
+    private var previousPass: InstanceTable<TemplateResult>
     private(set) var usedPending = false
     /// How many `prev:` references the current computation is nested in (see `template`).
     private var prevDepth = 0
     private var loopDims: [LayerID: Dim?] = [:]
     private var maskedDimsMemo: [Key: (inSpatial: Dim, outSpatial: Dim)?] = [:]
-    private var actualLoopsMemo: [LayerID: [LayerID]] = [:]
+    private var actualLoopsMemo: [[LayerID]?]
 
     init(graph: NetworkGraph, plans: [LayerID: LoopPlan]) {
         self.graph = graph
         self.plans = plans
+        memo = InstanceTable(layerCount: graph.layers.count)
+        inProgress = InstanceTable(layerCount: graph.layers.count)
+        previousPass = InstanceTable(layerCount: graph.layers.count)
+        actualLoopsMemo = Array(repeating: nil, count: graph.layers.count)
     }
 
     /// Starts another pass over `prev:` cycles, reusing this pass's results for pending `prev:` values.
     func startNextPass() {
         previousPass = memo
-        memo = memo.filter { !$0.value.isPending }
+        memo.removeAll { $0.isPending }
         usedPending = false
         loopDims = [:]
         maskedDimsMemo = [:]
@@ -41,7 +45,7 @@ final class TemplateEngine {
 
     /// The loops a layer really runs inside, given the loop plans.
     func actualLoops(_ id: LayerID) -> [LayerID] {
-        if let known = actualLoopsMemo[id] { return known }
+        if let known = actualLoopsMemo[id.index] { return known }
         let node = graph[id]
         let result: [LayerID]
         switch node.role {
@@ -61,7 +65,7 @@ final class TemplateEngine {
                 result = []
             }
         }
-        actualLoopsMemo[id] = result
+        actualLoopsMemo[id.index] = result
         return result
     }
 
@@ -214,7 +218,7 @@ final class TemplateEngine {
 
     private func computeOrDefer(_ key: Key) -> TemplateResult {
         if let known = memo[key] { return known }
-        if inProgress.contains(key) {
+        if inProgress[key] != nil {
             // Reached again below a `prev:` reference: the cycle runs through that `prev:` edge, and RETURNN's
             // template construction treats the layer as pending (dropped, retried), as for the `prev:` value.
             if prevDepth > 0 {
@@ -231,11 +235,11 @@ final class TemplateEngine {
         }
         // Once something was deferred, unwind without exploring further: the results would be thrown away.
         if !deferred.isEmpty { return .unknown(Self.deferredReason) }
-        inProgress.insert(key)
+        inProgress[key] = true
         depth += 1
         let result = computeTemplate(key.layer, loops: key.loops)
         depth -= 1
-        inProgress.remove(key)
+        inProgress[key] = nil
         // A result computed from a deferred value is provisional: do not keep it.
         if deferred.isEmpty { memo[key] = result }
         return result
@@ -283,12 +287,13 @@ final class TemplateEngine {
                 continue
             }
             deferred.removeAll()
-            inProgress = Set(chain.dropLast().map(\.key))
+            let below = chain.dropLast().map(\.key)
+            for key in below { inProgress[key] = true }
             let outerPrev = prevDepth
             prevDepth = top.prevDepth
             _ = computeOrDefer(top.key)
             prevDepth = outerPrev
-            inProgress.removeAll()
+            for key in below { inProgress[key] = nil }
             if memo[top.key] == nil {
                 guard let next = deferred.first else {
                     // Computed but not kept (nothing deferred): cannot happen; stop rather than loop.
@@ -333,7 +338,7 @@ final class TemplateEngine {
             let from = producerLoops(id, consumerLoops: loops)
             let key = Key(layer: id, loops: from)
             let unroll = { (rec: LayerID) in self.isWithinUnit(id, of: rec) ? Unroll.loopTime : .whole }
-            if ref.isPrev, inProgress.contains(key), memo[key] == nil {
+            if ref.isPrev, inProgress[key] != nil, memo[key] == nil {
                 usedPending = true
                 return convert(previousPass[key] ?? .unknown(TemplateResult.pendingReason), from: from, to: loops, unroll: unroll)
             }
