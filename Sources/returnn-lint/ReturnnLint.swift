@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The `returnn-lint` command: finds, explains, fixes and verifies unmask problems in RETURNN configs.
 @main
@@ -22,8 +26,8 @@ struct ReturnnLint: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(2)
+                Console.err((fullMessage(for: error) + "\n"))
+                Console.exit(2)
             }
             exit(withError: error)
         }

@@ -1,6 +1,10 @@
 import Analyzer
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import NetConfig
 
 /// Report formats of `check`.
@@ -89,7 +93,7 @@ struct CheckCommand: ParsableCommand {
     }
 
     static func splitList(_ text: String) -> [String] {
-        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        text.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
     }
 
     /// The rules selected by `--select` and `--ignore`.
@@ -115,7 +119,7 @@ struct CheckCommand: ParsableCommand {
         do {
             inputs = try InputDiscovery.inputs(for: inputPaths, stdinFilename: stdinFilename)
         } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            Console.err("\(error)\n")
             throw ExitCode(2)
         }
         let fixing = fixOptions.fix || fixOptions.diff
@@ -129,11 +133,11 @@ struct CheckCommand: ParsableCommand {
         // Standard input with --fix: the fixed text goes to standard output, the report to standard error.
         let reportToStderr = fixOptions.fix && !fixOptions.diff && inputs.contains { $0.readPath == nil }
         for result in results {
-            if let error = result.error { FileHandle.standardError.write(Data((error + "\n").utf8)) }
+            if let error = result.error { Console.err((error + "\n")) }
             guard let outcome = result.fixOutcome else { continue }
             if !outcome.changed {
                 // Standard input is always echoed in fix mode, so that editor pipes never lose text.
-                if fixOptions.fix, !fixOptions.diff, result.input.readPath == nil { FileHandle.standardOutput.write(Data(outcome.fixedBytes)) }
+                if fixOptions.fix, !fixOptions.diff, result.input.readPath == nil { Console.out(outcome.fixedBytes) }
                 continue
             }
             changedFiles += 1
@@ -143,26 +147,26 @@ struct CheckCommand: ParsableCommand {
                 do {
                     try AtomicWriter.write(outcome.fixedBytes, to: path)
                 } catch {
-                    FileHandle.standardError.write(Data("\(error)\n".utf8))
+                    Console.err("\(error)\n")
                     errors = true
                     changedFiles -= 1
                     unwritten.insert(result.input.displayPath)
                 }
             } else {
-                FileHandle.standardOutput.write(Data(outcome.fixedBytes))
+                Console.out(outcome.fixedBytes)
             }
         }
         if fixing {
             for result in results {
                 if let problem = result.fixOutcome?.problem {
-                    FileHandle.standardError.write(Data("\(result.input.displayPath): warning: \(problem)\n".utf8))
+                    Console.err("\(result.input.displayPath): warning: \(problem)\n")
                 }
             }
         }
         if fixOptions.diff {
-            FileHandle.standardOutput.write(Data(diffText.utf8))
+            Console.out(diffText)
             let fixedCount = results.reduce(0) { $0 + ($1.fixOutcome?.applied.count ?? 0) }
-            FileHandle.standardError.write(Data("Would fix \(fixedCount) finding\(fixedCount == 1 ? "" : "s") in \(changedFiles) file\(changedFiles == 1 ? "" : "s").\n".utf8))
+            Console.err("Would fix \(fixedCount) finding\(fixedCount == 1 ? "" : "s") in \(changedFiles) file\(changedFiles == 1 ? "" : "s").\n")
             if errors { throw ExitCode(2) }
             if changedFiles > 0 && !exitZero { throw ExitCode(1) }
             return
@@ -190,7 +194,7 @@ struct CheckCommand: ParsableCommand {
             let fixedCount = results.filter { !unwritten.contains($0.input.displayPath) }.reduce(0) { $0 + ($1.fixOutcome?.applied.count ?? 0) }
             output += "Fixed \(fixedCount) finding\(fixedCount == 1 ? "" : "s") in \(changedFiles) file\(changedFiles == 1 ? "" : "s").\n"
         }
-        (reportToStderr ? FileHandle.standardError : FileHandle.standardOutput).write(Data(output.utf8))
+        Console.write(output, toStandardError: reportToStderr)
         if errors { throw ExitCode(2) }
         if exitZero { return }
         if !findings.isEmpty { throw ExitCode(1) }

@@ -1,6 +1,10 @@
 import Analyzer
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import NetConfig
 
 /// Formats of `dims`.
@@ -36,11 +40,11 @@ struct DimsCommand: ParsableCommand {
             do {
                 config = try NetworkConfig.load(source, format: SourceFormat.forPath(input.displayPath), limits: limitOptions.limits)
             } catch {
-                FileHandle.standardError.write(Data((error.rendered(in: source) + "\n").utf8))
+                Console.err((error.rendered(in: source) + "\n"))
                 throw ExitCode(2)
             }
         } catch let error as InputError {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            Console.err("\(error)\n")
             throw ExitCode(2)
         }
         let graph = NetworkGraph(config: config)
@@ -50,7 +54,7 @@ struct DimsCommand: ParsableCommand {
         case .text: output = DimsReport.text(dims, graph: graph, file: input.displayPath)
         case .json: output = DimsReport.json(dims, file: input.displayPath)
         }
-        FileHandle.standardOutput.write(Data(output.utf8))
+        Console.out(output)
     }
 }
 
@@ -71,7 +75,7 @@ enum DimsReport {
         var out = "\(file)\n"
         for row in rows {
             let cells = [row.0, row.1, row.2]
-            out += zip(cells, widths).map { $0.padding(toLength: max($1, $0.count), withPad: " ", startingAt: 0) }.joined(separator: "  ")
+            out += zip(cells, widths).map { $0.padded(to: max($1, $0.count)) }.joined(separator: "  ")
             out += "  \(row.3)\n"
         }
         for rec in dims.plans.keys.sorted() {

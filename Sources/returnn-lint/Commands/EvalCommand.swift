@@ -1,6 +1,10 @@
 import Analyzer
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import NetConfig
 
 /// Loop modes of `eval`.
@@ -96,8 +100,8 @@ struct EvalCommand: ParsableCommand {
                 report.add(mode: m, result: result, golden: goldenFile.modes[m.rawValue])
             }
             switch format {
-            case .text: FileHandle.standardOutput.write(Data(report.text().utf8))
-            case .json: FileHandle.standardOutput.write(Data((report.json().rendered() + "\n").utf8))
+            case .text: Console.out(report.text())
+            case .json: Console.out((report.json().rendered() + "\n"))
             }
             throw ExitCode(report.allMatch ? 0 : 1)
         }
@@ -116,10 +120,10 @@ struct EvalCommand: ParsableCommand {
                 }))
         }
         switch format {
-        case .text: FileHandle.standardOutput.write(Data(EvalText.random(file: file, results: modeResults).utf8))
+        case .text: Console.out(EvalText.random(file: file, results: modeResults))
         case .json:
             let modesJSON = modeResults.map { ($0.0.rawValue, EvalJSON.mode($0.1)) }
-            FileHandle.standardOutput.write(Data((JSONValue.object([("modes", .object(modesJSON))]).rendered() + "\n").utf8))
+            Console.out((JSONValue.object([("modes", .object(modesJSON))]).rendered() + "\n"))
         }
         // Exit 1 only when no requested mode could be evaluated at all.
         let anyEvaluated = modeResults.contains { if case .success = $0.1 { return true } else { return false } }
@@ -142,8 +146,8 @@ struct EvalCommand: ParsableCommand {
     }
 
     private func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
-        Foundation.exit(2)
+        Console.err((message + "\n"))
+        Console.exit(2)
     }
 }
 
@@ -173,8 +177,8 @@ struct GoldenReport {
             out += "mode \(section.mode.rawValue):\n"
             let width = min(60, section.comparison.entries.map(\.path.count).max() ?? 0)
             for line in section.comparison.entries {
-                let path = line.path.padding(toLength: max(width, line.path.count), withPad: " ", startingAt: 0)
-                out += "  \(line.status.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0))  \(path)  \(line.detail)\n"
+                let path = line.path.padded(to: max(width, line.path.count))
+                out += "  \(line.status.rawValue.padded(to: 4))  \(path)  \(line.detail)\n"
             }
             if case .success(let result) = section.result {
                 for s in result.standIns { out += "  stand-in  \(s.path): \(s.reason)\n" }
@@ -214,7 +218,7 @@ enum EvalText {
                 for path in r.paths {
                     guard let t = r.outputs[path] else { continue }
                     let finite = t.values.allSatisfy { $0.isFinite }
-                    out += "  \(path.padding(toLength: max(width, path.count), withPad: " ", startingAt: 0))  \(t.template)\(finite ? "" : "  (non-finite values)")\n"
+                    out += "  \(path.padded(to: max(width, path.count)))  \(t.template)\(finite ? "" : "  (non-finite values)")\n"
                 }
                 for u in r.unsupported { out += "  unsupported  \(u.path): \(u.reason)\n" }
                 for f in r.failed { out += "  fails at run time  \(f.path): \(f.reason)\n" }

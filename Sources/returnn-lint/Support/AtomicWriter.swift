@@ -1,4 +1,17 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Writes files atomically: the new bytes go to a temporary file in the same folder, which then replaces the
 /// original with `rename(2)`; the original's permission bits are kept. A failure (or a kill) at any point
@@ -17,19 +30,24 @@ enum AtomicWriter {
     static func nextSerial() -> Int { serial.next() }
 
     static func write(_ bytes: [UInt8], to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
+        let folder = PathText.folder(of: path)
         // A short name: the original's name plus a suffix could exceed the file system's 255-byte limit.
-        let temporary = (folder as NSString).appendingPathComponent(".returnn-lint-\(getpid())-\(nextSerial()).tmp")
+        let temporary = PathText.join(folder, ".returnn-lint-\(getpid())-\(nextSerial()).tmp")
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        let mode = (attributes?[.posixPermissions] as? NSNumber)?.uint16Value ?? 0o644
+        let mode = InputDiscovery.integer(attributes?[.posixPermissions]).flatMap { UInt16(exactly: $0 & 0o7777) } ?? 0o644
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode_t(mode))
         guard fd >= 0 else { throw WriteError(description: "\(path): error: cannot create a temporary file next to it (\(String(cString: strerror(errno))))") }
         var written = 0
         let ok = bytes.withUnsafeBytes { buffer -> Bool in
             while written < buffer.count {
                 guard let base = buffer.baseAddress else { return true }
-                let n = Foundation.write(fd, base + written, buffer.count - written)
+                #if canImport(Glibc)
+                let n = Glibc.write(fd, base + written, buffer.count - written)
+                #elseif canImport(Musl)
+                let n = Musl.write(fd, base + written, buffer.count - written)
+                #else
+                let n = Darwin.write(fd, base + written, buffer.count - written)
+                #endif
                 if n <= 0 { return false }
                 written += n
             }
@@ -42,7 +60,7 @@ enum AtomicWriter {
             throw WriteError(description: "\(path): error: cannot write the fixed file (\(String(cString: strerror(errno))))")
         }
         _ = chmod(temporary, mode_t(mode))
-        if ProcessInfo.processInfo.environment[failBeforeRenameVariable] != nil {
+        if getenv(failBeforeRenameVariable) != nil {
             throw WriteError(description: "\(path): error: write interrupted before rename (test hook)")
         }
         guard rename(temporary, path) == 0 else {
@@ -54,14 +72,13 @@ enum AtomicWriter {
 }
 
 /// A thread-safe counter for unique temporary file names within one process.
-final class SerialCounter: @unchecked Sendable {
-    private var value = 0
-    private let lock = NSLock()
+final class SerialCounter: Sendable {
+    private let value = Mutex(0)
 
     func next() -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        value += 1
-        return value
+        value.withLock { value in
+            value += 1
+            return value
+        }
     }
 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import NetConfig
 
 /// One input to lint: a file on disk or standard input.
@@ -27,21 +31,19 @@ enum InputDiscovery {
                 result.append(InputFile(displayPath: stdinFilename ?? "-", readPath: nil))
                 continue
             }
-            var isDirectory: ObjCBool = false
+            var isDirectory = false
             guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
                 throw InputError(description: "\(path): error: no such file or directory")
             }
-            if isDirectory.boolValue {
-                guard let enumerator = manager.enumerator(atPath: path) else {
+            if isDirectory {
+                guard let subpaths = try? manager.subpathsOfDirectory(atPath: path) else {
                     throw InputError(description: "\(path): error: cannot read directory")
                 }
                 var found: [String] = []
-                while let relative = enumerator.nextObject() as? String {
-                    let ext = (relative as NSString).pathExtension.lowercased()
-                    guard extensions.contains(ext) else { continue }
-                    let full = (path as NSString).appendingPathComponent(relative)
-                    var childIsDirectory: ObjCBool = false
-                    if manager.fileExists(atPath: full, isDirectory: &childIsDirectory), !childIsDirectory.boolValue {
+                for relative in subpaths where extensions.contains(PathText.lowercasedExtension(of: relative)) {
+                    let full = PathText.join(path, relative)
+                    var childIsDirectory = false
+                    if manager.fileExists(atPath: full, isDirectory: &childIsDirectory), !childIsDirectory {
                         found.append(full)
                     }
                 }
@@ -56,18 +58,26 @@ enum InputDiscovery {
     /// Reads an input's bytes, refusing files larger than `maxBytes` before reading them whole.
     static func read(_ input: InputFile, maxBytes: Int) throws -> SourceText {
         if let path = input.readPath {
-            if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-                let size = attributes[.size] as? NSNumber, size.intValue > maxBytes
-            {
+            if let attributes = try? FileManager.default.attributesOfItem(atPath: path), let size = Self.integer(attributes[.size]), size > maxBytes {
                 throw InputError(
-                    description: "\(input.displayPath):1:1: error: file is \(size.intValue) bytes, more than the limit of \(maxBytes) (--max-file-size)")
+                    description: "\(input.displayPath):1:1: error: file is \(size) bytes, more than the limit of \(maxBytes) (--max-file-size)")
             }
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw InputError(description: "\(input.displayPath): error: cannot read file")
             }
             return SourceText(path: input.displayPath, bytes: [UInt8](data))
         }
-        let data = FileHandle.standardInput.readDataToEndOfFile()
-        return SourceText(path: input.displayPath, bytes: [UInt8](data))
+        return SourceText(path: input.displayPath, bytes: Console.readStandardInput())
+    }
+
+    /// A file attribute number (FoundationEssentials gives `UInt`, Foundation an `NSNumber`-backed `Int`).
+    static func integer(_ value: Any?) -> Int? {
+        switch value {
+        case let n as Int: return n
+        case let n as UInt: return Int(exactly: n)
+        case let n as UInt64: return Int(exactly: n)
+        case let n as Int64: return Int(exactly: n)
+        default: return nil
+        }
     }
 }
