@@ -42,10 +42,18 @@ public struct SourceText: Sendable {
         var starts = [0]
         var scalars = [0]
         scalars.reserveCapacity(bytes.count / Self.scalarStride + 1)
-        bytes.withUnsafeBufferPointer { buffer in
+        bytes.withUnsafeBytes { buffer in
             let count = buffer.count
             var index = 0
             while index < count {
+                // Eight bytes at a time while none is below 0x0E (line ends are `\n` and `\r`).
+                if count - index >= 8 {
+                    let word = buffer.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                    if (word &- 0x0E0E_0E0E_0E0E_0E0E) & ~word & 0x8080_8080_8080_8080 == 0 {
+                        index += 8
+                        continue
+                    }
+                }
                 let byte = buffer[index]
                 if byte == UInt8(ascii: "\n") {
                     starts.append(index + 1)
@@ -55,14 +63,18 @@ public struct SourceText: Sendable {
                 }
                 index += 1
             }
-            // A checkpoint after every full stride of bytes.
+            // A checkpoint after every full stride of bytes; continuation bytes (10xxxxxx) counted eight at a time.
             var running = 0
             var offset = 0
-            while offset < count {
-                let end = min(count, offset + Self.scalarStride)
-                for i in offset..<end where buffer[i] & 0xC0 != 0x80 { running += 1 }
-                if end - offset == Self.scalarStride { scalars.append(running) }
-                offset = end
+            while offset + Self.scalarStride <= count {
+                var continuations = 0
+                for word in stride(from: offset, to: offset + Self.scalarStride, by: 8) {
+                    let w = buffer.loadUnaligned(fromByteOffset: word, as: UInt64.self)
+                    continuations &+= (w & ~(w << 1) & 0x8080_8080_8080_8080).nonzeroBitCount
+                }
+                running += Self.scalarStride - continuations
+                scalars.append(running)
+                offset += Self.scalarStride
             }
         }
         self.lineStarts = starts

@@ -2,9 +2,18 @@
 enum UTF8Validation {
     /// The byte offset of the first byte that does not start a valid UTF-8 sequence, or nil.
     static func firstInvalidOffset(in bytes: [UInt8]) -> Int? {
+        bytes.withUnsafeBytes { raw in firstInvalidOffset(in: raw) }
+    }
+
+    private static func firstInvalidOffset(in bytes: UnsafeRawBufferPointer) -> Int? {
         var i = 0
         let n = bytes.count
         while i < n {
+            // ASCII fast path: eight bytes at a time while none has the high bit set.
+            if n - i >= 8, bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                i += 8
+                continue
+            }
             let b = bytes[i]
             if b < 0x80 { i += 1; continue }
             let length: Int

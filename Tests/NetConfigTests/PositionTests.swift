@@ -290,3 +290,50 @@ struct PositionTests {
         }
     }
 }
+
+/// The line table and column checkpoints are built eight bytes at a time; they must agree with a byte-by-byte
+/// reference on every offset, for line ends and multi-byte characters at every alignment.
+@Suite("Line table")
+struct LineTableTests {
+    /// Line: line ends before `offset` (`\r\n` counts once); column: 1 + the scalars from the line start.
+    static func reference(_ bytes: [UInt8], _ offset: Int) -> (line: Int, column: Int) {
+        var line = 1
+        var lineStart = 0
+        var i = 0
+        while i < offset {
+            let byte = bytes[i]
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                lineStart = i + 1
+            } else if byte == UInt8(ascii: "\r") {
+                if i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "\n") {
+                    if i + 1 == offset { break }
+                    i += 1
+                }
+                line += 1
+                lineStart = i + 1
+            }
+            i += 1
+        }
+        return (line, 1 + bytes[lineStart..<offset].filter { $0 & 0xC0 != 0x80 }.count)
+    }
+
+    @Test(arguments: [0, 7, 8, 9, 255, 256, 257, 700, 3000])
+    func wordAtATimeScanAgreesWithBytes(length: Int) {
+        let pieces: [[UInt8]] = [Array("a".utf8), Array("ä".utf8), Array("€".utf8), Array("😀".utf8), [10], [13], [13, 10], [9], Array("~".utf8)]
+        var state: UInt64 = UInt64(length) &* 0x9E37_79B9_7F4A_7C15 &+ 1
+        var bytes: [UInt8] = []
+        while bytes.count < length {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let piece = pieces[Int(state >> 33) % pieces.count]
+            // Mostly ASCII, as real files are, so that the eight-byte fast paths are taken.
+            bytes += (state >> 20) % 4 == 0 ? piece : Array("x".utf8)
+        }
+        let source = SourceText(path: "t", bytes: bytes)
+        for offset in 0...bytes.count where offset == bytes.count || bytes[offset] & 0xC0 != 0x80 {
+            let expected = Self.reference(bytes, offset)
+            let got = source.location(ofByte: offset)
+            #expect(got.line == expected.line && got.column == expected.column, "offset \(offset): \(got) vs \(expected)")
+        }
+    }
+}
