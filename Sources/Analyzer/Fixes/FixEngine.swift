@@ -82,7 +82,8 @@ public enum FixEngine {
                 if verifiable.count > 1, let (_, jointConfig) = apply(verifiable, to: current, format: format, options: options) {
                     var joint = verifier.verify(original: config, rewritten: jointConfig, changed: changedLayers(config, jointConfig))
                     if joint.status == .passed {
-                        let note = "verified together with the other \(verifiable.count - 1) fixes of this pass"
+                        let others = verifiable.count - 1
+                        let note = "verified together with the other \(others == 1 ? "fix" : "\(others) fixes") of this pass"
                         joint.detail = joint.detail.map { "\(note); \($0)" } ?? note
                         jointVerification = joint
                         jointlyVerified = Set(verifiable.map(key))
