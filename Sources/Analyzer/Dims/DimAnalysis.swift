@@ -46,17 +46,11 @@ public struct DimAnalysis: Sendable {
                 guard engine.usedPending else { break }
                 engine.startNextPass()
             }
-            engine.resolveDeferred { Self.evaluate(graph: graph, plans: plans, engine: engine) }
+            Self.evaluate(graph: graph, plans: plans, engine: engine)
         }
         var results: [TemplateResult] = []
         results.reserveCapacity(graph.layers.count)
         var frames = [TemplateResult?](repeating: nil, count: graph.layers.count)
-        engine.resolveDeferred {
-            for node in graph.layers {
-                _ = engine.actualTemplate(node.id)
-                if let rec = engine.recUnitOwner(node.id) { _ = engine.template(node.id, loops: engine.actualLoops(rec) + [rec]) }
-            }
-        }
         for node in graph.layers {
             results.append(engine.actualTemplate(node.id))
             if let rec = engine.recUnitOwner(node.id) {
@@ -70,14 +64,6 @@ public struct DimAnalysis: Sendable {
         inputs.reserveCapacity(graph.layers.count)
         var masked: [LayerID: (Dim, Dim)] = [:]
         var loopDims: [LayerID: Dim] = [:]
-        engine.resolveDeferred {
-            for node in graph.layers {
-                let loops = engine.actualLoops(node.id)
-                for (ref, target) in graph.references(of: node.id) {
-                    _ = engine.input(target, ref: ref, consumer: node.id, loops: loops)
-                }
-            }
-        }
         for node in graph.layers {
             let loops = engine.actualLoops(node.id)
             inputs.append(graph.references(of: node.id).map { engine.input($0.target, ref: $0.ref, consumer: node.id, loops: loops) })

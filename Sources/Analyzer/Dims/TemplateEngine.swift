@@ -307,12 +307,6 @@ final class TemplateEngine {
         deferred.removeAll()
     }
 
-    /// Runs `work`; kept for callers that group several top-level template requests (each request resolves
-    /// its own deferrals).
-    func resolveDeferred(_ work: () -> Void) {
-        work()
-    }
-
     /// The template of a layer in its real placement.
     func actualTemplate(_ id: LayerID) -> TemplateResult {
         template(id, loops: actualLoops(id))

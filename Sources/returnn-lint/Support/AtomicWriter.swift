@@ -37,22 +37,7 @@ enum AtomicWriter {
         let mode = InputDiscovery.integer(attributes?[.posixPermissions]).flatMap { UInt16(exactly: $0 & 0o7777) } ?? 0o644
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode_t(mode))
         guard fd >= 0 else { throw WriteError(description: "\(path): error: cannot create a temporary file next to it (\(String(cString: strerror(errno))))") }
-        var written = 0
-        let ok = bytes.withUnsafeBytes { buffer -> Bool in
-            while written < buffer.count {
-                guard let base = buffer.baseAddress else { return true }
-                #if canImport(Glibc)
-                let n = Glibc.write(fd, base + written, buffer.count - written)
-                #elseif canImport(Musl)
-                let n = Musl.write(fd, base + written, buffer.count - written)
-                #else
-                let n = Darwin.write(fd, base + written, buffer.count - written)
-                #endif
-                if n <= 0 { return false }
-                written += n
-            }
-            return true
-        }
+        let ok = Console.writeAll(bytes, to: fd)
         let synced = fsync(fd) == 0
         close(fd)
         guard ok, synced else {

@@ -46,8 +46,13 @@ enum Console {
     }
 
     private static func write(_ bytes: [UInt8], to descriptor: Int32) {
+        _ = writeAll(bytes, to: descriptor)
+    }
+
+    /// Writes all of `bytes` to a file descriptor (retrying short writes and interruptions); false on an error.
+    static func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> Bool {
         bytes.withUnsafeBytes { buffer in
-            guard let base = buffer.baseAddress else { return }
+            guard let base = buffer.baseAddress else { return true }
             var written = 0
             while written < buffer.count {
                 #if canImport(Glibc)
@@ -58,9 +63,10 @@ enum Console {
                 let n = Darwin.write(descriptor, base + written, buffer.count - written)
                 #endif
                 if n < 0, errno == EINTR { continue }
-                if n <= 0 { return }
+                if n <= 0 { return false }
                 written += n
             }
+            return true
         }
     }
 }
