@@ -323,6 +323,22 @@ struct KeyAndOptionRuleTests {
         #expect(found.allSatisfy { $0.severity == .warning })
     }
 
+    /// Long mappings hash their keys, short ones compare them pairwise: both find the same repeats, report each
+    /// against the first occurrence, and keep a string key apart from an equal-looking number key.
+    @Test(arguments: [4, 40])
+    func duplicateKeysInShortAndLongMappings(layers: Int) throws {
+        var entries = (0..<layers).map { #"  l\#($0): {class: copy, from: data}"# }
+        entries.append("  l1: {class: copy}")
+        entries.append("  l1: {class: linear}")
+        entries.append("  '7': {class: copy}")
+        entries.append("  7: {class: copy}")
+        let text = "network:\n" + entries.joined(separator: "\n")
+        let found = try findings(text, path: "t.yaml", rules: [DuplicateKeyRule.self])
+        #expect(found.map { "\($0.start) \($0.message.prefix(18))" } == ["\(layers + 2):3 duplicate key 'l1'", "\(layers + 3):3 duplicate key 'l1'"])
+        let source = SourceText(path: "t.yaml", text: text)
+        #expect(found.map { $0.notes.compactMap(\.span).map { source.location(ofByte: $0.lowerBound).line } } == [[3], [3]])
+    }
+
     @Test func duplicateKeysInYAMLButNotThroughAliasesOrMerges() throws {
         let text = """
             base: &base {class: linear, n_out: 3}

@@ -454,13 +454,22 @@ final class EvaluationRun {
         let name = "\(layerPath)#\(step)"
         let count = try EvaluationLimits.elementCount(shape, what: "stand-in", layer: layerPath)
         let cacheKey = "\(options.standInSeed)\u{0}\(name)\u{0}\(count)\u{0}\(template.sparseDim?.size ?? -1)\u{0}\(template.dtype)"
+        let values: [Float]
         if let cached = options.standInCache?.values(for: cacheKey) {
-            if standInPaths.insert(layerPath).inserted {
-                standIns.append(StandIn(path: layerPath, template: template, reason: reason))
-            }
-            return Tensor(template: template, shape: shape, lengths: lengths, values: cached)
+            values = cached
+        } else {
+            values = Self.drawStandIn(count: count, template: template, random: RandomSource(seed: options.standInSeed, name: name))
+            options.standInCache?.store(values, for: cacheKey)
         }
-        var random = RandomSource(seed: options.standInSeed, name: name)
+        if standInPaths.insert(layerPath).inserted {
+            standIns.append(StandIn(path: layerPath, template: template, reason: reason))
+        }
+        return Tensor(template: template, shape: shape, lengths: lengths, values: values)
+    }
+
+    /// Random stand-in values: class indices for sparse data, 0/1 for bool, small integers, else standard normal.
+    private static func drawStandIn(count: Int, template: TensorTemplate, random: RandomSource) -> [Float] {
+        var random = random
         var values = [Float](repeating: 0, count: count)
         if let classes = template.sparseDim?.size {
             for i in 0..<count { values[i] = Float(random.integer(below: max(1, classes))) }
@@ -471,11 +480,7 @@ final class EvaluationRun {
         } else {
             for i in 0..<count { values[i] = Float(random.normal()) }
         }
-        options.standInCache?.store(values, for: cacheKey)
-        if standInPaths.insert(layerPath).inserted {
-            standIns.append(StandIn(path: layerPath, template: template, reason: reason))
-        }
-        return Tensor(template: template, shape: shape, lengths: lengths, values: values)
+        return values
     }
 
     /// A caller-provided value for a layer: frame t of each loop the layer runs in when it has that loop's time dim.
