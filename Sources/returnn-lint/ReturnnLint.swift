@@ -1,9 +1,4 @@
 import ArgumentParser
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// The `returnn-lint` command: finds, explains, fixes and verifies unmask problems in RETURNN configs.
 @main

@@ -343,6 +343,33 @@ struct CLIExitCodeTests {
         #expect(result.stdout.hasPrefix("\(folder)/a.yml:2:16: RL003"))
     }
 
+    @Test func directorySearchGoesDownSubfoldersFollowsFileLinksButNotFolderLinks() throws {
+        // JSON text, which the YAML reader also takes.
+        let text = #"{"network": {"out": {"class": "sofmax", "from": "data"}}}"#
+        let first = try BadInputCLI.write(Array(text.utf8), name: "a.json")
+        defer { BadInputCLI.remove(first) }
+        let folder = String(first.split(separator: "/")[0])
+        let root = BadInputCLI.directory.appendingPathComponent(folder)
+        let manager = FileManager.default
+        for sub in ["sub/deeper", ".hidden", "folder.json"] {
+            try manager.createDirectory(at: root.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        for name in ["sub/b.yaml", "sub/deeper/C.JSON", ".hidden/c.yml", "folder.json/inner.json"] {
+            try Data(text.utf8).write(to: root.appendingPathComponent(name))
+        }
+        try manager.createSymbolicLink(atPath: root.appendingPathComponent("link.json").path, withDestinationPath: "a.json")
+        try manager.createSymbolicLink(atPath: root.appendingPathComponent("linked-folder").path, withDestinationPath: "sub")
+        try manager.createSymbolicLink(atPath: root.appendingPathComponent("broken.json").path, withDestinationPath: "nowhere")
+        let result = try BadInputCLI.run(["check", folder])
+        #expect(result.status == 1)
+        let reported = result.stdout.split(separator: "\n")
+            .compactMap { $0.split(separator: ":").first.map(String.init) }.filter { $0.hasPrefix(folder) }
+        // Sorted, each file once: the link to a file counts, the link to a folder is not searched (no
+        // linked-folder/b.yaml), the broken link and the folder named *.json are skipped.
+        #expect(reported == ["a.json", ".hidden/c.yml", "folder.json/inner.json", "link.json", "sub/b.yaml", "sub/deeper/C.JSON"]
+            .map { "\(folder)/\($0)" }.sorted())
+    }
+
     @Test func unknownPathExits2() throws {
         let result = try BadInputCLI.run(["check", "no/such/file.yaml"])
         #expect(result.reason == .exit)

@@ -1,10 +1,5 @@
 import Analyzer
 import ArgumentParser
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import NetConfig
 
 /// Formats of `dims`.

@@ -1,10 +1,5 @@
 import Analyzer
 import ArgumentParser
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import NetConfig
 
 /// Loop modes of `eval`.
@@ -83,8 +78,8 @@ struct EvalCommand: ParsableCommand {
             let goldenFile: GoldenFile
             let inputs: EvaluationInputs
             do {
-                guard let data = FileManager.default.contents(atPath: golden) else { throw EvaluationError.invalidInput("cannot read golden file '\(golden)'") }
-                goldenFile = try GoldenFile.parse([UInt8](data), name: golden)
+                guard let data = FileSystem.contents(of: golden) else { throw EvaluationError.invalidInput("cannot read golden file '\(golden)'") }
+                goldenFile = try GoldenFile.parse(data, name: golden)
                 inputs = try goldenFile.evaluationInputs(for: graph)
             } catch {
                 fail("\(golden): error: \(error)")

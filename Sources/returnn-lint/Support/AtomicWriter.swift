@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Synchronization
 
 #if canImport(Glibc)
@@ -33,9 +28,8 @@ enum AtomicWriter {
         let folder = PathText.folder(of: path)
         // A short name: the original's name plus a suffix could exceed the file system's 255-byte limit.
         let temporary = PathText.join(folder, ".returnn-lint-\(getpid())-\(nextSerial()).tmp")
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        let mode = InputDiscovery.integer(attributes?[.posixPermissions]).flatMap { UInt16(exactly: $0 & 0o7777) } ?? 0o644
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode_t(mode))
+        let mode = FileSystem.permissions(of: path) ?? 0o644
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode)
         guard fd >= 0 else { throw WriteError(description: "\(path): error: cannot create a temporary file next to it (\(String(cString: strerror(errno))))") }
         let ok = Console.writeAll(bytes, to: fd)
         let synced = fsync(fd) == 0
@@ -44,7 +38,7 @@ enum AtomicWriter {
             unlink(temporary)
             throw WriteError(description: "\(path): error: cannot write the fixed file (\(String(cString: strerror(errno))))")
         }
-        _ = chmod(temporary, mode_t(mode))
+        _ = chmod(temporary, mode)
         if getenv(failBeforeRenameVariable) != nil {
             throw WriteError(description: "\(path): error: write interrupted before rename (test hook)")
         }

@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import NetConfig
 
 /// One input to lint: a file on disk or standard input.
@@ -25,25 +20,22 @@ enum InputDiscovery {
     /// The inputs for the given paths, in a deterministic order (directories sorted).
     static func inputs(for paths: [String], stdinFilename: String?) throws -> [InputFile] {
         var result: [InputFile] = []
-        let manager = FileManager.default
         for path in paths {
             if path == "-" {
                 result.append(InputFile(displayPath: stdinFilename ?? "-", readPath: nil))
                 continue
             }
-            var isDirectory = false
-            guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            guard let kind = FileSystem.kind(of: path) else {
                 throw InputError(description: "\(path): error: no such file or directory")
             }
-            if isDirectory {
-                guard let subpaths = try? manager.subpathsOfDirectory(atPath: path) else {
+            if kind == .directory {
+                guard let subpaths = FileSystem.subpaths(of: path) else {
                     throw InputError(description: "\(path): error: cannot read directory")
                 }
                 var found: [String] = []
                 for relative in subpaths where extensions.contains(PathText.lowercasedExtension(of: relative)) {
                     let full = PathText.join(path, relative)
-                    var childIsDirectory = false
-                    if manager.fileExists(atPath: full, isDirectory: &childIsDirectory), !childIsDirectory {
+                    if FileSystem.kind(of: full) == .file {
                         found.append(full)
                     }
                 }
@@ -58,26 +50,15 @@ enum InputDiscovery {
     /// Reads an input's bytes, refusing files larger than `maxBytes` before reading them whole.
     static func read(_ input: InputFile, maxBytes: Int) throws -> SourceText {
         if let path = input.readPath {
-            if let attributes = try? FileManager.default.attributesOfItem(atPath: path), let size = Self.integer(attributes[.size]), size > maxBytes {
+            if let size = FileSystem.size(of: path), size > maxBytes {
                 throw InputError(
                     description: "\(input.displayPath):1:1: error: file is \(size) bytes, more than the limit of \(maxBytes) (--max-file-size)")
             }
-            guard let data = FileManager.default.contents(atPath: path) else {
+            guard let bytes = FileSystem.contents(of: path) else {
                 throw InputError(description: "\(input.displayPath): error: cannot read file")
             }
-            return SourceText(path: input.displayPath, bytes: [UInt8](data))
+            return SourceText(path: input.displayPath, bytes: bytes)
         }
         return SourceText(path: input.displayPath, bytes: Console.readStandardInput())
-    }
-
-    /// A file attribute number (FoundationEssentials gives `UInt`, Foundation an `NSNumber`-backed `Int`).
-    static func integer(_ value: Any?) -> Int? {
-        switch value {
-        case let n as Int: return n
-        case let n as UInt: return Int(exactly: n)
-        case let n as UInt64: return Int(exactly: n)
-        case let n as Int64: return Int(exactly: n)
-        default: return nil
-        }
     }
 }
