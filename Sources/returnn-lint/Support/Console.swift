@@ -29,20 +29,9 @@ enum Console {
         #endif
     }
 
-    /// Everything on standard input.
+    /// Everything on standard input (nothing if reading it fails).
     static func readStandardInput() -> [UInt8] {
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-            if n > 0 {
-                result += chunk[0..<n]
-            } else if n < 0, errno == EINTR {
-                continue
-            } else {
-                return result
-            }
-        }
+        FileSystem.readAll(from: 0, expectedSize: 0) ?? []
     }
 
     private static func write(_ bytes: [UInt8], to descriptor: Int32) {

@@ -48,26 +48,29 @@ enum FileSystem {
         defer { close(fd) }
         var status = stat()
         let expected = fstat(fd, &status) == 0 ? max(0, Int(status.st_size)) : 0
-        var bytes = [UInt8](repeating: 0, count: expected + 1)
+        return readAll(from: fd, expectedSize: expected)
+    }
+
+    /// Everything readable from a file descriptor until end of file (retrying interruptions), or nil on a read
+    /// error. `expectedSize` sizes the first buffer (a file's size; 0 for a pipe).
+    static func readAll(from descriptor: Int32, expectedSize: Int) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: max(expectedSize + 1, 1 << 12))
         var count = 0
         while true {
-            if count == bytes.count { bytes += [UInt8](repeating: 0, count: max(bytes.count, 1 << 16)) }
+            if count == bytes.count { bytes += [UInt8](repeating: 0, count: bytes.count) }
             let n = bytes.withUnsafeMutableBytes { buffer -> Int in
                 guard let base = buffer.baseAddress else { return -1 }
-                return read(fd, base + count, buffer.count - count)
+                return read(descriptor, base + count, buffer.count - count)
             }
             if n > 0 {
                 count += n
-            } else if n < 0, errno == EINTR {
-                continue
-            } else if n < 0 {
+            } else if n == 0 {
+                bytes.removeSubrange(count...)
+                return bytes
+            } else if errno != EINTR {
                 return nil
-            } else {
-                break
             }
         }
-        bytes.removeSubrange(count...)
-        return bytes
     }
 
     private static func appendSubpaths(of directory: String, relative: String, into result: inout [String]) -> Bool {
