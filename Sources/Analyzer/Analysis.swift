@@ -52,15 +52,7 @@ public struct Analysis: Sendable {
     /// False for layers RETURNN never builds because nothing in their rec unit needs them (and for
     /// everything nested in such a layer). Dims-based rules skip these.
     public func isBuilt(_ id: LayerID) -> Bool {
-        var current = id
-        let dims = self.dims
-        while let (rec, plan) = dims.plan(containing: current, graph: graph) {
-            let unit = graph[rec].childScope ?? graph.root
-            guard let name = LoopPlan.unitEntryName(current, unit: unit, graph: graph) else { return true }
-            if plan.placement(of: name) == .unused { return false }
-            current = rec
-        }
-        return true
+        LoopPlan.isBuilt(id, plans: dims.plans, graph: graph)
     }
 
     /// The source text the config was read from.

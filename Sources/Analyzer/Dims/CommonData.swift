@@ -89,6 +89,19 @@ enum CommonData {
         return nil
     }
 
+    /// The dims of `target` that no dim of `source` maps to (what `copy_compatible_to(add_dims=False)` refuses).
+    static func missingDims(of source: TensorTemplate, in target: TensorTemplate) -> [Dim] {
+        var used = Set<Int>()
+        for dim in source.dims {
+            if let match = target.dims.indices.first(where: { !used.contains($0) && target.dims[$0] == dim })
+                ?? target.dims.indices.first(where: { !used.contains($0) && strictMatch(target.dims[$0], dim) })
+            {
+                used.insert(match)
+            }
+        }
+        return target.dims.indices.filter { !used.contains($0) }.map { target.dims[$0] }
+    }
+
     /// The common template of several inputs, or a failure when an input cannot be mapped onto it.
     static func combined(_ sources: [TensorTemplate], ignoreFeatureDim: Bool = false) -> TemplateResult {
         guard let common = common(sources, ignoreFeatureDim: ignoreFeatureDim) else {

@@ -52,10 +52,17 @@ public struct DimAnalysis: Sendable {
         results.reserveCapacity(graph.layers.count)
         var frames = [TemplateResult?](repeating: nil, count: graph.layers.count)
         for node in graph.layers {
-            results.append(engine.actualTemplate(node.id))
+            var result = engine.actualTemplate(node.id)
             if let rec = engine.recUnitOwner(node.id) {
-                frames[node.id.index] = engine.template(node.id, loops: engine.actualLoops(rec) + [rec])
+                let frame = engine.template(node.id, loops: engine.actualLoops(rec) + [rec])
+                frames[node.id.index] = frame
+                // RETURNN builds every unit layer's template inside the loop first, also for layers it then
+                // moves out: a layer whose per-frame template fails stops the construction in every mode.
+                if case .failed = frame, result.failure == nil, LoopPlan.isBuilt(node.id, plans: plans, graph: graph) {
+                    result = frame
+                }
             }
+            results.append(result)
         }
         self.resultsByLayer = results
         self.frameResults = frames
@@ -91,18 +98,7 @@ public struct DimAnalysis: Sendable {
     /// The loop plan of the rec unit a layer belongs to (directly, or through masked units and
     /// subnetworks), with the rec layer.
     public func plan(containing id: LayerID, graph: NetworkGraph) -> (rec: LayerID, plan: LoopPlan)? {
-        var current = id
-        while true {
-            let node = graph[current]
-            switch node.role {
-            case .maskedUnit(let owner), .condBranch(let owner): current = owner
-            case .entry:
-                let scope = graph[scope: node.scope]
-                guard let owner = scope.owner else { return nil }
-                if scope.kind == .recUnit, let plan = plans[owner] { return (owner, plan) }
-                current = owner
-            }
-        }
+        LoopPlan.enclosing(id, plans: plans, graph: graph)
     }
 
     /// The template of a layer in its real context.

@@ -316,8 +316,19 @@ final class TemplateEngine {
         let node = graph[id]
         guard node.layer.isMapping else { return .unknown("layer is not a dict") }
         guard let className = node.className else { return .unknown("no layer class") }
+        if let problem = unitLayerOnlyInsideLoop(readBy: id, loops: loops) { return .failed(problem) }
         let request = ShapeRequest(engine: self, node: node, loops: loops)
         return ShapeRules.apply(className: className, request)
+    }
+
+    /// Why a layer's reference to a rec unit's layer from outside (`rec/x`) fails in RETURNN, if it does.
+    private func unitLayerOnlyInsideLoop(readBy consumer: LayerID, loops: [LayerID]) -> String? {
+        for (ref, target) in graph.references(of: consumer) {
+            if let problem = LoopPlan.unreachableUnitLayer(target, readBy: consumer, plans: plans, graph: graph) {
+                return "'\(ref.raw)': \(problem)"
+            }
+        }
+        return nil
     }
 
     /// The value a resolved reference gives a consumer that runs inside `loops`.

@@ -285,6 +285,78 @@ public struct LoopPlan: Sendable {
         return result
     }
 
+    /// The innermost rec layer whose unit contains `id` (through masked units, cond branches and subnetworks),
+    /// with its plan; nil outside every rec unit.
+    static func enclosing(_ id: LayerID, plans: [LayerID: LoopPlan], graph: NetworkGraph) -> (rec: LayerID, plan: LoopPlan)? {
+        var current = id
+        while true {
+            let node = graph[current]
+            switch node.role {
+            case .maskedUnit(let owner), .condBranch(let owner): current = owner
+            case .entry:
+                let scope = graph[scope: node.scope]
+                guard let owner = scope.owner else { return nil }
+                if scope.kind == .recUnit, let plan = plans[owner] { return (owner, plan) }
+                current = owner
+            }
+        }
+    }
+
+    /// False for layers RETURNN never builds because nothing in their rec unit needs them (and for everything
+    /// nested in such a layer, or in a rec layer that is itself not built).
+    static func isBuilt(_ id: LayerID, plans: [LayerID: LoopPlan], graph: NetworkGraph) -> Bool {
+        var current = id
+        while let (rec, plan) = enclosing(current, plans: plans, graph: graph) {
+            let unit = graph[rec].childScope ?? graph.root
+            guard let name = unitEntryName(current, unit: unit, graph: graph) else { return true }
+            if plan.placement(of: name) == .unused { return false }
+            current = rec
+        }
+        return true
+    }
+
+    /// The first built layer that makes RETURNN ask masked_computation `masked` for its initial output, which
+    /// it refuses when `initial_output` is set on the masked layer (rec.py:9686): a reader of `prev:masked`, or
+    /// an unmask that reads it directly over time — both outside any loop or moved out of it — because
+    /// UnmaskLayer asks its source for the initial output then (rec.py:9797).
+    static func initialOutputReader(of masked: LayerID, plans: [LayerID: LoopPlan], graph: NetworkGraph) -> LayerID? {
+        func runsOverTime(_ id: LayerID) -> Bool {
+            guard let (rec, plan) = enclosing(id, plans: plans, graph: graph) else { return true }
+            guard let name = unitEntryName(id, unit: graph[rec].childScope ?? graph.root, graph: graph) else { return false }
+            let placement = plan.placement(of: name)
+            return placement == .movedIn || placement == .movedOut
+        }
+        for (layer, ref) in graph.referrers(of: masked) where isBuilt(layer, plans: plans, graph: graph) {
+            let targets = graph.references(of: layer).filter { $0.ref == ref }.map(\.target)
+            if targets.contains(.previous(masked)) { return layer }
+            if graph[layer].className == "unmask", ref.option == "from", targets.contains(.layer(masked)),
+                runsOverTime(masked), runsOverTime(layer)
+            {
+                return layer
+            }
+        }
+        return nil
+    }
+
+    /// For a reference from `consumer` to `rec/x` (a layer of rec layer `rec`'s unit, read from outside the
+    /// rec layer): why RETURNN cannot give it, or nil if it can. A unit layer nothing in the unit needs is never
+    /// built (LayerNotFound); without loop optimization the whole unit stays in the loop, where a layer is
+    /// reachable from outside only as an accumulated output (`is_output_layer`; rec.py:2270).
+    static func unreachableUnitLayer(_ target: ResolvedRef, readBy consumer: LayerID, plans: [LayerID: LoopPlan], graph: NetworkGraph) -> String? {
+        guard case .subLayer(let rec, let path, let inner?) = target, path.count == 1, case .recUnit = graph[rec].layer.children,
+            let plan = plans[rec], graph[inner].scope == graph[rec].childScope, graph[inner].name != "output",
+            !isNested(consumer, in: rec, graph: graph)
+        else { return nil }
+        let name = graph[inner].name
+        if plan.placement(of: name) == .unused {
+            return "nothing in the unit of '\(graph[rec].pathString)' needs '\(name)', so RETURNN never builds it and fails with LayerNotFound (add 'is_output_layer': True to '\(name)')"
+        }
+        if !plan.optimized, graph[inner].layer.flag("is_output_layer") != true {
+            return "without loop optimization '\(name)' exists only inside the loop of '\(graph[rec].pathString)' (RETURNN: Cannot get layer '\(name)' from outside; add 'is_output_layer': True)"
+        }
+        return nil
+    }
+
     /// The name of the unit entry that `id` is, or that contains `id` (nil when outside the unit).
     static func unitEntryName(_ id: LayerID, unit: ScopeID, graph: NetworkGraph) -> String? {
         var current = id

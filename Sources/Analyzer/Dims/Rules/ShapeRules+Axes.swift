@@ -405,7 +405,18 @@ extension ShapeRules {
         let size = parts.allSatisfy { $0.size != nil } ? parts.compactMap(\.size).reduce(0, +) : nil
         let newDim = Dim(kind: parts[0].kind, name: sumName(parts.map(\.name)), size: size)
         let others = dims.map { $0.0.replacing(axis: $0.1, with: newDim) }
-        return CommonData.combined(others).map { _ in .known(first.replacing(axis: firstAxis, with: newDim)) }
+        return CommonData.combined(others).map { common in
+            // Without allow_broadcast every input must have all the output's other axes (ConcatLayer, basic.py:494).
+            if r.option("allow_broadcast")?.boolValue != true {
+                for other in others {
+                    let missing = CommonData.missingDims(of: other, in: common)
+                    if !missing.isEmpty {
+                        return .failed("concat input \(other) lacks the output's \(missing.map(\.description).joined(separator: ", ")) (set allow_broadcast)")
+                    }
+                }
+            }
+            return .known(first.replacing(axis: firstAxis, with: newDim))
+        }
     }
 
     /// `swap_axes`: two axes exchanged; the time and feature axes follow their dims.

@@ -19,7 +19,26 @@ extension ShapeRules {
             }
             // The rec output is the unit's per-frame `output` template, accumulated over the loop (time-major).
             let inner = r.loops + [r.node.id]
-            return r.engine.convert(r.engine.template(output, loops: inner), from: inner, to: r.loops)
+            let perFrame = r.engine.template(output, loops: inner)
+            let loopTime = r.engine.loopDim(r.node.id)
+            // `_check_output_template_shape` (rec.py:2376): the per-frame output must not have the loop's time.
+            if case .known(let t) = perFrame, let loopTime, t.contains(loopTime) {
+                return .failed("rec '\(r.name)': its unit's 'output' has the loop's time axis \(loopTime) in every frame")
+            }
+            // Moved out of the loop, the unit's output layer itself becomes the rec layer's output, time-major. If
+            // its time is not the loop's (a target's own time, say), RETURNN keeps that time (rec.py:3608-3629;
+            // refused from behavior_version 13 on).
+            let placement = r.engine.plans[r.node.id]?.placement(of: "output")
+            if placement == .movedIn || placement == .movedOut, let loopTime,
+                case .known(var t) = r.engine.template(output, loops: r.engine.actualLoops(output)), !t.contains(loopTime)
+            {
+                if behaviorVersion(r) >= 13 {
+                    return .failed("rec '\(r.name)': time-dim-tag mismatch between the loop (\(loopTime)) and its moved-out 'output' \(t)")
+                }
+                if let time = t.timeDim { t = t.moving(time, to: 0) }
+                return .known(t)
+            }
+            return r.engine.convert(perFrame, from: inner, to: r.loops)
         case .builtinUnit:
             return builtinRecurrent(r, featureSuffix: "feature")
         default:
@@ -58,7 +77,11 @@ extension ShapeRules {
 
     /// `rec_unstack`: inside a loop, one frame (the loop's time dim removed) of a tensor over that time.
     static func recUnstack(_ r: ShapeRequest) -> TemplateResult {
-        concatSources(r).map { t in
+        // Built inside the loop (not moved out), RETURNN raises NotImplementedError (rec.py:5832).
+        if r.inLoop, r.engine.actualLoops(r.node.id) == r.loops {
+            return .failed("rec_unstack '\(r.name)' must be moved out of its loop (it runs inside it without optimize_move_layers_out)")
+        }
+        return concatSources(r).map { t in
             guard r.inLoop, let rec = r.loops.last, let time = r.engine.loopDim(rec) else { return .known(t) }
             return .known(t.removing(time))
         }
@@ -93,7 +116,12 @@ extension ShapeRules {
 
     /// `:i`: the scalar int32 step index (accumulated over the loop when moved out).
     static func stepIndex(_ r: ShapeRequest) -> TemplateResult {
-        .known(TensorTemplate(dims: [], dtype: "int32"))
+        // A layer of class ':i' under another name can be moved out of the loop (RETURNN keeps only the layer
+        // named ':i' in it); outside the loop it is the range over the loop's time, `[T]` without batch (rec.py:4987).
+        if !r.inLoop, let rec = r.engine.recUnitOwner(r.node.id), let time = r.engine.loopDim(rec) {
+            return .known(TensorTemplate(dims: [time], dtype: "int32"))
+        }
+        return .known(TensorTemplate(dims: [], dtype: "int32"))
     }
 
     /// `self_attention` (`SelfAttentionLayer`): `[B,T,<name>_self_att_feat]` from the first source's batch and
@@ -204,8 +232,12 @@ extension ShapeRules {
         let id = r.node.id
         guard let unit = r.node.maskedUnit else { return .unknown("masked_computation without a unit dict") }
         let isActual = engine.actualLoops(id) == r.loops
-        if let initial = r.option("initial_output"), !initial.isNull, r.inLoop, isActual {
-            return .failed("initial_output on masked_computation '\(r.name)': should be configured via the unit")
+        // RETURNN asks a masked_computation for its initial output only for some readers (`prev:masked`, an
+        // unmask over time), and then refuses an initial_output set on it.
+        if let initial = r.option("initial_output"), !initial.isNull,
+            let reader = LoopPlan.initialOutputReader(of: id, plans: engine.plans, graph: engine.graph)
+        {
+            return .failed("initial_output on masked_computation '\(r.name)': should be configured via the unit ('\(engine.graph[reader].name)' needs its initial output)")
         }
         if r.option("masked_from")?.stringValue != nil, r.inLoop, isActual {
             return .failed("masked_computation '\(r.name)' with masked_from cannot be built inside a loop")
