@@ -17,6 +17,7 @@ enum UnmaskRuleFacts {
         ("RL102", "cannot match the axes"),
         ("RL102", "batch_shape == prev_layer.output.batch_shape"),
         ("RL103", "'NoneType' object has no attribute 'cell'"),
+        ("RL103", "'NoneType' object has no attribute 'copy'"),
         ("RL106", "should be configured via the unit"),
         ("RL107", "invalid mask"),
         ("RL107", "self.mask.output.batch_shape == (None,)"),

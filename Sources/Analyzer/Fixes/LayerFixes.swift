@@ -134,11 +134,17 @@ enum InsertCopyFix {
     static func make(for verdict: UnmaskVerdict, in analysis: Analysis) -> Fix? {
         let graph = analysis.graph
         let id = verdict.unmask
-        guard let source = graph.sources(of: id).first, case .layer(let masked) = source.target,
+        guard let source = graph.sources(of: id).first,
             let (entry, mapping) = LayerEdits.entry(of: id, in: analysis), !LayerEdits.touchesAlias([entry.key, entry.value])
         else { return nil }
+        let baseName: String
+        switch source.target {
+        case .layer(let masked): baseName = graph[masked].name
+        case .subLayer(let root, let path, _): baseName = ([graph[root].name] + path).joined(separator: "_")
+        default: return nil
+        }
         let editor = ConfigEditor(analysis.config.document)
-        let name = LayerEdits.uniqueName("\(graph[masked].name)_copy", in: graph[id].scope, graph: graph)
+        let name = LayerEdits.uniqueName("\(baseName)_copy", in: graph[id].scope, graph: graph)
         let value = "{\(ConfigEditor.jsonQuoted("class")): \(ConfigEditor.jsonQuoted("copy")), \(ConfigEditor.jsonQuoted("from")): \(ConfigEditor.jsonQuoted(source.ref.raw))}"
         guard let redirect = LayerEdits.replaceReference(source.ref, with: name, editor: editor) else { return nil }
         let insert = editor.insertEntry(key: name, valueJSON: value, before: entry, in: mapping)

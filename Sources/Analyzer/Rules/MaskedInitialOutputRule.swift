@@ -9,8 +9,9 @@ public struct MaskedInitialOutputRule: Rule {
         what: "A `masked_computation` layer with `initial_output`.",
         why: """
             RETURNN asks a masked_computation for its initial output only when its previous output is read \
-            (`prev:masked`, inside the loop or shifted outside it); then it fails with `AssertionError: ... should be \
-            configured via the unit`. Otherwise the option is silently ignored (both verified with real RETURNN). \
+            (`prev:masked`, inside the loop or shifted outside it) or when an `unmask` reads it directly over time \
+            (both moved out of the loop); then it fails with `AssertionError: ... should be configured via the \
+            unit`. Otherwise the option is silently ignored (all verified with real RETURNN). \
             The frames before the first true mask value take the unit's initial output.
             """,
         example: #""masked": {"class": "masked_computation", "initial_output": 1.0, "mask": "mask", "unit": {"class": "cumsum"}}"#,
@@ -24,21 +25,19 @@ public struct MaskedInitialOutputRule: Rule {
         for node in graph.layers where node.className == "masked_computation" && node.isActive && analysis.isBuilt(node.id) {
             guard let entry = node.layer.optionEntry("initial_output"), !entry.value.isNull else { continue }
             // RETURNN asks the masked layer for its initial output only where its previous output is read
-            // (`prev:masked`, in the loop or shifted outside it) — and then the assertion fails (verified).
-            // Readers RETURNN never builds do not count.
-            let previousReaders = graph.layers.filter { other in
-                analysis.isBuilt(other.id)
-                    && graph.references(of: other.id).contains { pair in
-                        if case .previous(let t) = pair.target { return t == node.id }
-                        return false
-                    }
-            }
+            // (`prev:masked`, in the loop or shifted outside it) or an unmask reads it over time — and then the
+            // assertion fails (verified). Readers RETURNN never builds do not count.
             var f: Finding
-            if let reader = previousReaders.first {
-                // The unit (or a layer nested in it) reading the masked layer's previous output.
-                let readerText = LoopPlan.isNested(reader.id, in: node.id, graph: graph) ? "its unit" : "'\(reader.name)'"
+            if let reader = LoopPlan.initialOutputReader(of: node.id, plans: analysis.dims.plans, graph: graph) {
+                let readerText: String
+                if graph[reader].className == "unmask", !graph.references(of: reader).contains(where: { $0.target == .previous(node.id) }) {
+                    readerText = "unmask '\(graph[reader].name)' reads it over time (moved out of the loop), which"
+                } else {
+                    let who = LoopPlan.isNested(reader, in: node.id, graph: graph) ? "its unit" : "'\(graph[reader].name)'"
+                    readerText = "\(who) reads 'prev:\(node.name)', which"
+                }
                 f = finding(
-                    "initial_output on masked_computation '\(node.name)' is refused by RETURNN: \(readerText) reads 'prev:\(node.name)', which needs the initial output",
+                    "initial_output on masked_computation '\(node.name)' is refused by RETURNN: \(readerText) needs the initial output",
                     in: analysis, span: entry.key.span, layer: node.id,
                     notes: [
                         Note("RETURNN fails with AssertionError: ... 'masked', should be configured via the unit"),

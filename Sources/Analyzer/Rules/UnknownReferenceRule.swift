@@ -40,6 +40,19 @@ public struct UnknownReferenceRule: Rule {
                 findings.append(finding(message, in: analysis, span: ref.span, layer: node.id, notes: notes))
             }
         }
+        // References into a rec unit from outside resolve, but RETURNN may not have the layer (loop plans needed).
+        let intoUnits = graph.layers.filter { node in
+            node.isActive && graph.references(of: node.id).contains { pair in
+                if case .subLayer(let root, _, _) = pair.target, case .recUnit = graph[root].layer.children { return true }
+                return false
+            }
+        }
+        for node in intoUnits where analysis.isBuilt(node.id) {
+            for (ref, target) in graph.references(of: node.id) {
+                guard let problem = LoopPlan.unreachableUnitLayer(target, readBy: node.id, plans: analysis.dims.plans, graph: graph) else { continue }
+                findings.append(finding("'\(ref.raw)' cannot be read from outside the rec layer: \(problem)", in: analysis, span: ref.span, layer: node.id))
+            }
+        }
         return findings
     }
 

@@ -27,7 +27,7 @@ public struct UnmaskMaskMismatchRule: Rule {
             guard let masked = verdict.masked, let unmaskMask = graph.reference(of: verdict.unmask, option: "mask"),
                 let maskedMask = graph.reference(of: masked, option: "mask")
             else { continue }
-            if Self.sameLayer(unmaskMask.target, maskedMask.target) { continue }
+            if Self.sameLayer(unmaskMask.target, maskedMask.target, graph: graph) { continue }
             var finding = finding(
                 "unmask '\(graph[verdict.unmask].name)' uses mask '\(unmaskMask.ref.raw)' but '\(graph[masked].name)' was masked with '\(maskedMask.ref.raw)'",
                 in: analysis, span: unmaskMask.ref.span, layer: verdict.unmask,
@@ -41,11 +41,61 @@ public struct UnmaskMaskMismatchRule: Rule {
         return findings
     }
 
-    /// True when two resolved references name the same value (same layer and frame, or the same data).
-    static func sameLayer(_ a: ResolvedRef, _ b: ResolvedRef) -> Bool {
+    /// True when two resolved references give the same mask values: the same layer and frame, the same data,
+    /// the same layer through value-preserving copies, or two parameter-free layers defined alike on the same
+    /// values (verified with the oracle: a `copy` of the mask and a second identical `compare` both unmask
+    /// exactly like the mask itself).
+    static func sameLayer(_ a: ResolvedRef, _ b: ResolvedRef, graph: NetworkGraph, depth: Int = 0) -> Bool {
+        let a = throughCopies(a, graph: graph)
+        let b = throughCopies(b, graph: graph)
         switch (a, b) {
-        case (.layer(let x), .layer(let y)), (.previous(let x), .previous(let y)): return x == y
-        default: return a == b
+        case (.layer(let x), .layer(let y)), (.previous(let x), .previous(let y)):
+            return x == y || (depth < 8 && definedAlike(x, y, graph: graph, depth: depth))
+        default:
+            return a == b
         }
+    }
+
+    /// Layer classes whose output is their single source's values, unchanged.
+    static let valuePreservingClasses: Set<String> = ["copy", "identity", "scaled_grad", "print", "reinterpret_data"]
+
+    /// Deterministic layer classes without parameters: two of them with equal options on equal inputs are equal.
+    static let parameterFreeClasses: Set<String> = [
+        "compare", "reduce", "combine", "activation", "cast", "seq_len_mask", "length", "constant", "eval", "squeeze",
+        "expand_dims", "slice", "range_in_axis", "switch",
+    ]
+
+    private static func throughCopies(_ ref: ResolvedRef, graph: NetworkGraph) -> ResolvedRef {
+        var current = ref
+        for _ in 0..<64 {
+            guard case .layer(let id) = current, let className = graph[id].className, valuePreservingClasses.contains(className),
+                let options = graph[id].layer.node.entries,
+                options.allSatisfy({ ["class", "from"].contains($0.key.stringValue ?? "") }),
+                graph.sources(of: id).count == 1, let source = graph.sources(of: id).first
+            else { return current }
+            current = source.target
+        }
+        return current
+    }
+
+    private static func definedAlike(_ x: LayerID, _ y: LayerID, graph: NetworkGraph, depth: Int) -> Bool {
+        let a = graph[x], b = graph[y]
+        guard a.scope == b.scope, let className = a.className, className == b.className, parameterFreeClasses.contains(className),
+            let aEntries = a.layer.node.entries, let bEntries = b.layer.node.entries
+        else { return false }
+        func options(_ entries: [ConfigEntry]) -> [String: PlainValue]? {
+            var result: [String: PlainValue] = [:]
+            for entry in entries {
+                guard let key = entry.key.stringValue else { return nil }
+                if key != "from" { result[key] = entry.value.plain }
+            }
+            return result
+        }
+        guard let aOptions = options(aEntries), let bOptions = options(bEntries), aOptions == bOptions else { return false }
+        // An eval that draws random numbers gives two different masks.
+        if className == "eval", a.layer.option("eval")?.stringValue?.contains("random") != false { return false }
+        let aSources = graph.sources(of: x), bSources = graph.sources(of: y)
+        return aSources.count == bSources.count
+            && zip(aSources, bSources).allSatisfy { sameLayer($0.target, $1.target, graph: graph, depth: depth + 1) }
     }
 }

@@ -32,7 +32,13 @@ public struct UnmaskRedundantRule: Rule {
     public init() {}
 
     public func check(_ analysis: Analysis) -> [Finding] {
-        analysis.unmasks.verdicts.filter { $0.kind == .redundant }.map { verdict in
+        // An unmask that makes RETURNN ask its masked layer for a refused initial_output is not a no-op: the
+        // network fails because of it (RL106 reports that; once the option moves into the unit, RL101 applies).
+        analysis.unmasks.verdicts.filter { verdict in
+            guard verdict.kind == .redundant else { return false }
+            guard let masked = verdict.masked, let initial = analysis.graph[masked].layer.option("initial_output"), !initial.isNull else { return true }
+            return LoopPlan.initialOutputReader(of: masked, plans: analysis.dims.plans, graph: analysis.graph) != verdict.unmask
+        }.map { verdict in
             let node = analysis.graph[verdict.unmask]
             var message = "unmask '\(node.name)' is a no-op in current RETURNN"
             if let masked = verdict.masked { message += ": '\(analysis.graph[masked].name)' is not masked_from" }

@@ -14,7 +14,13 @@ public struct UnusedUnmaskRule: Rule {
     public init() {}
 
     public func check(_ analysis: Analysis) -> [Finding] {
-        analysis.unmasks.verdicts.filter { $0.kind == .unused }.map { verdict in
+        // An unmask that RETURNN never builds but another layer reads (from outside its rec unit) is not unused:
+        // that reader fails (RL001). Readers RETURNN never builds either do not count.
+        let unused = Set(analysis.unmasks.verdicts.filter { $0.kind == .unused }.map(\.unmask))
+        return analysis.unmasks.verdicts.filter { verdict in
+            verdict.kind == .unused
+                && !analysis.graph.referrers(of: verdict.unmask).contains { !unused.contains($0.layer) && analysis.isBuilt($0.layer) }
+        }.map { verdict in
             let node = analysis.graph[verdict.unmask]
             return finding(
                 "unmask '\(node.name)' is never used", in: analysis, span: node.layer.nameSpan, layer: verdict.unmask,

@@ -76,6 +76,9 @@ public struct UnmaskAnalysis: Sendable {
                     .crashes,
                     "'\(node.name)' reads masked_computation '\(graph[target].name)' directly outside a rec loop; RETURNN fails with AttributeError: 'NoneType' object has no attribute 'cell'")
             }
+            if let source, let crash = Self.maskedSubLayerCrash(node.name, source: source, graph: graph) {
+                return verdict(.crashes, crash)
+            }
             return verdict(.required, "outside rec loops RETURNN never unmasks implicitly; '\(node.name)' brings the frames back to the mask's time axis")
         }
         let (rec, plan) = container
@@ -96,6 +99,14 @@ public struct UnmaskAnalysis: Sendable {
                 .required,
                 "'\(graph[masked].name)' uses masked_from, so its output stays on T' and '\(node.name)' really unmasks it (\(inLoop ? "running index inside the loop" : "scatter back outside the loop"))",
                 notes)
+        }
+        // A sub-layer of a masked_computation read with its time axis (the masked layer moved out of the loop):
+        // the unmask asks that sub-layer for its initial output, which fails (verified with the oracle).
+        if let source, let sourceIndex = graph.references(of: id).firstIndex(where: { $0.ref.option == "from" }),
+            dims.inputs(of: id)[safe: sourceIndex]?.template?.timeDim != nil,
+            let crash = Self.maskedSubLayerCrash(node.name, source: source, graph: graph)
+        {
+            return verdict(.crashes, crash, notes)
         }
         // Decide from the source's dims in the unmask's own context when they are known.
         if let sourceIndex = graph.references(of: id).firstIndex(where: { $0.ref.option == "from" }),
@@ -131,6 +142,14 @@ public struct UnmaskAnalysis: Sendable {
                 notes)
         }
         return verdict(.undetermined, "the source of '\(node.name)' is neither a known masked computation nor of known dims", notes)
+    }
+
+    /// Why an unmask reading a sub-layer of a masked_computation (`masked/x`) over time crashes RETURNN, or nil
+    /// when its source is something else. UnmaskLayer asks its source for the initial output
+    /// (`get_rec_initial_output`, rec.py:9797), which a masked sub-layer cannot give.
+    static func maskedSubLayerCrash(_ name: String, source: (ref: LayerRef, target: ResolvedRef), graph: NetworkGraph) -> String? {
+        guard case .subLayer(let root, _, _) = source.target, graph[root].className == "masked_computation" else { return nil }
+        return "'\(name)' reads '\(source.ref.raw)', a sub-layer of masked_computation '\(graph[root].name)', over time; RETURNN asks it for its initial output and fails with AttributeError: 'NoneType' object has no attribute 'copy'"
     }
 
     /// Layers that pass the frames of their single source through: an unmask's chain back to its masked
