@@ -21,6 +21,7 @@ enum UnmaskRuleFacts {
         ("RL106", "should be configured via the unit"),
         ("RL107", "invalid mask"),
         ("RL107", "self.mask.output.batch_shape == (None,)"),
+        ("RL107", "mask and source time dim do not match"),
     ]
 
     /// The structural rules whose errors predict a construction failure, with RETURNN's error (verified by the

@@ -28,7 +28,7 @@ public struct MaskedMaskShapeRule: Rule {
                 let mask = analysis.dims.inputs(of: node.id)[safe: index]?.template
             else { continue }
             let inLoop = Self.isInLoop(node.id, analysis: analysis)
-            guard let problem = Self.problem(mask, inLoop: inLoop) else { continue }
+            guard let problem = Self.problem(mask, inLoop: inLoop) ?? Self.timeProblem(mask, masked: node.id, analysis: analysis) else { continue }
             findings.append(
                 finding(
                     "mask '\(ref.raw)' of masked_computation '\(node.name)' is \(mask) but \(problem)", in: analysis,
@@ -50,6 +50,18 @@ public struct MaskedMaskShapeRule: Rule {
             notes.append(Note("a mask without a batch dim must be broadcast to [B], e.g. combined with a constant that has with_batch_dim"))
         }
         return notes
+    }
+
+    /// At top level: the mask's time axis is not the masked axis T of the input (RETURNN: `mask and source time dim
+    /// do not match`, verified), e.g. a mask from another data key with its own time.
+    static func timeProblem(_ m: TensorTemplate, masked: LayerID, analysis: Analysis) -> String? {
+        let graph = analysis.graph
+        guard analysis.dims.plan(containing: masked, graph: graph) == nil, let axes = analysis.dims.maskedAxes(of: masked),
+            let maskTime = m.dims.first(where: { $0.kind != .batch }), maskTime != axes.inSpatial,
+            let fromIndex = graph.references(of: masked).firstIndex(where: { $0.ref.option == "from" }),
+            let source = analysis.dims.inputs(of: masked)[safe: fromIndex]?.template, source.contains(axes.inSpatial)
+        else { return nil }
+        return "its time axis \(maskTime.description) is not the input's masked axis \(axes.inSpatial.description)"
     }
 
     static func problem(_ m: TensorTemplate, inLoop: Bool) -> String? {

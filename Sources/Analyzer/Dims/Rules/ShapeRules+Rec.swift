@@ -239,6 +239,21 @@ extension ShapeRules {
         {
             return .failed("initial_output on masked_computation '\(r.name)': should be configured via the unit ('\(engine.graph[reader].name)' needs its initial output)")
         }
+        // The unit's "data" is the layer's single source: with several, RETURNN asserts `len(sources) == 1`
+        // (rec.py:9426) as soon as the unit reads it.
+        if engine.graph.sources(of: id).count > 1,
+            engine.graph.layers.contains(where: { other in
+                engine.graph.references(of: other.id).contains { $0.target == .maskedInput(masked: id) }
+            })
+        {
+            return .failed("masked_computation '\(r.name)' has \(engine.graph.sources(of: id).count) sources, but its unit's 'data' must be one layer")
+        }
+        // T' declared as T itself: RETURNN's dim tags form a cycle and it fails (`_dim_extra.py:1702`, verified).
+        if case .dim(let inDim)? = r.option("in_spatial_dim")?.marker, case .dim(let outDim)? = r.option("out_spatial_dim")?.marker,
+            inDim.description == outDim.description
+        {
+            return .failed("masked_computation '\(r.name)': out_spatial_dim is in_spatial_dim ('\(inDim.description)'); T' must be a new dim")
+        }
         if r.option("masked_from")?.stringValue != nil, r.inLoop, isActual {
             return .failed("masked_computation '\(r.name)' with masked_from cannot be built inside a loop")
         }
@@ -267,7 +282,19 @@ extension ShapeRules {
             return nonBatch.isEmpty ? nil : "inside a loop the mask must be [B]"
         }
         guard nonBatch.count == 1, nonBatch[0].isDynamic else { return "outside a loop the mask must be [B,T]" }
+        if let problem = maskTimeMismatch(maskTime: nonBatch[0], masked: masked, loops: loops, engine: engine) { return problem }
         return nil
+    }
+
+    /// At top level, a mask over another time axis than the masked input's: RETURNN asserts `mask and source time
+    /// dim do not match` (rec.py:9154) for every unit input that has the masked axis T. Not checked for layers
+    /// moved out of a loop, where the rec input's time also counts as the loop's.
+    static func maskTimeMismatch(maskTime: Dim, masked: LayerID, loops: [LayerID], engine: TemplateEngine) -> String? {
+        guard loops.isEmpty, engine.recUnitOwner(masked) == nil, let axes = engine.maskedDims(masked, loops: loops),
+            maskTime != axes.inSpatial, let first = engine.graph.sources(of: masked).first,
+            let source = engine.input(first.target, ref: first.ref, consumer: masked, loops: loops).template, source.contains(axes.inSpatial)
+        else { return nil }
+        return "the mask's time axis \(maskTime) is not the masked axis \(axes.inSpatial) (RETURNN: mask and source time dim do not match)"
     }
 
     /// The output of a masked_computation from its unit's output: per frame inside a loop, on T' at top level,
