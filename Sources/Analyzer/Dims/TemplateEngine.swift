@@ -32,6 +32,17 @@ final class TemplateEngine {
         actualLoopsMemo = Array(repeating: nil, count: graph.layers.count)
     }
 
+    /// The masked_computation layers whose unit reads the unit input `data` (one scan of all references).
+    private(set) lazy var maskedLayersWhoseUnitReadsData: Set<LayerID> = {
+        var result = Set<LayerID>()
+        for node in graph.layers {
+            for (_, target) in graph.references(of: node.id) {
+                if case .maskedInput(let masked) = target { result.insert(masked) }
+            }
+        }
+        return result
+    }()
+
     /// Starts another pass over `prev:` cycles, reusing this pass's results for pending `prev:` values.
     func startNextPass() {
         previousPass = memo

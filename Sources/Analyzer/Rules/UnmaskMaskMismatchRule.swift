@@ -45,12 +45,21 @@ public struct UnmaskMaskMismatchRule: Rule {
     /// the same layer through value-preserving copies, or two parameter-free layers defined alike on the same
     /// values (verified with the oracle: a `copy` of the mask and a second identical `compare` both unmask
     /// exactly like the mask itself).
-    static func sameLayer(_ a: ResolvedRef, _ b: ResolvedRef, graph: NetworkGraph, depth: Int = 0) -> Bool {
+    static func sameLayer(_ a: ResolvedRef, _ b: ResolvedRef, graph: NetworkGraph) -> Bool {
+        var budget = 256
+        return sameValue(a, b, graph: graph, budget: &budget)
+    }
+
+    /// `sameLayer` with a bound on the layer pairs compared (definitions can fan out over many sources).
+    private static func sameValue(_ a: ResolvedRef, _ b: ResolvedRef, graph: NetworkGraph, budget: inout Int) -> Bool {
         let a = throughCopies(a, graph: graph)
         let b = throughCopies(b, graph: graph)
         switch (a, b) {
         case (.layer(let x), .layer(let y)), (.previous(let x), .previous(let y)):
-            return x == y || (depth < 8 && definedAlike(x, y, graph: graph, depth: depth))
+            if x == y { return true }
+            guard budget > 0 else { return false }
+            budget -= 1
+            return definedAlike(x, y, graph: graph, budget: &budget)
         default:
             return a == b
         }
@@ -78,7 +87,7 @@ public struct UnmaskMaskMismatchRule: Rule {
         return current
     }
 
-    private static func definedAlike(_ x: LayerID, _ y: LayerID, graph: NetworkGraph, depth: Int) -> Bool {
+    private static func definedAlike(_ x: LayerID, _ y: LayerID, graph: NetworkGraph, budget: inout Int) -> Bool {
         let a = graph[x], b = graph[y]
         guard a.scope == b.scope, let className = a.className, className == b.className, parameterFreeClasses.contains(className),
             let aEntries = a.layer.node.entries, let bEntries = b.layer.node.entries
@@ -95,7 +104,8 @@ public struct UnmaskMaskMismatchRule: Rule {
         // An eval that draws random numbers gives two different masks.
         if className == "eval", a.layer.option("eval")?.stringValue?.contains("random") != false { return false }
         let aSources = graph.sources(of: x), bSources = graph.sources(of: y)
-        return aSources.count == bSources.count
-            && zip(aSources, bSources).allSatisfy { sameLayer($0.target, $1.target, graph: graph, depth: depth + 1) }
+        guard aSources.count == bSources.count else { return false }
+        for (p, q) in zip(aSources, bSources) where !sameValue(p.target, q.target, graph: graph, budget: &budget) { return false }
+        return true
     }
 }

@@ -241,11 +241,7 @@ extension ShapeRules {
         }
         // The unit's "data" is the layer's single source: with several, RETURNN asserts `len(sources) == 1`
         // (rec.py:9426) as soon as the unit reads it.
-        if engine.graph.sources(of: id).count > 1,
-            engine.graph.layers.contains(where: { other in
-                engine.graph.references(of: other.id).contains { $0.target == .maskedInput(masked: id) }
-            })
-        {
+        if engine.graph.sources(of: id).count > 1, engine.maskedLayersWhoseUnitReadsData.contains(id) {
             return .failed("masked_computation '\(r.name)' has \(engine.graph.sources(of: id).count) sources, but its unit's 'data' must be one layer")
         }
         // T' declared as T itself: RETURNN's dim tags form a cycle and it fails (`_dim_extra.py:1702`, verified).
