@@ -15,6 +15,9 @@ public struct Analysis: Sendable {
     public var dims: DimAnalysis { derived.dims(graph) }
     /// The verdict on every `unmask` layer.
     public var unmasks: UnmaskAnalysis { derived.unmasks(graph) }
+    /// The loop plan of every rec layer, as the config's `optimize_move_layers_out` says (without dims: rules that
+    /// only ask where unit layers end up do not pay for dim inference).
+    public var loopPlans: [LayerID: LoopPlan] { derived.plans(graph) }
     /// True once `dims` was computed (for tests: which rules need dim inference).
     public var hasComputedDims: Bool { derived.hasDims }
 
@@ -27,9 +30,18 @@ public struct Analysis: Sendable {
 
     /// The parts of an analysis computed on first use, shared by copies of the `Analysis`.
     private final class Derived: Sendable {
-        private let state = Mutex<(dims: DimAnalysis?, unmasks: UnmaskAnalysis?)>((nil, nil))
+        private let state = Mutex<(dims: DimAnalysis?, unmasks: UnmaskAnalysis?, plans: [LayerID: LoopPlan]?)>((nil, nil, nil))
 
         var hasDims: Bool { state.withLock { $0.dims != nil } }
+
+        func plans(_ graph: NetworkGraph) -> [LayerID: LoopPlan] {
+            state.withLock { state in
+                if let known = state.plans ?? state.dims?.plans { return known }
+                let plans = LoopPlan.all(in: graph)
+                state.plans = plans
+                return plans
+            }
+        }
 
         func dims(_ graph: NetworkGraph) -> DimAnalysis {
             state.withLock { state in
@@ -52,7 +64,7 @@ public struct Analysis: Sendable {
     /// False for layers RETURNN never builds because nothing in their rec unit needs them (and for
     /// everything nested in such a layer). Dims-based rules skip these.
     public func isBuilt(_ id: LayerID) -> Bool {
-        LoopPlan.isBuilt(id, plans: dims.plans, graph: graph)
+        LoopPlan.isBuilt(id, plans: loopPlans, graph: graph)
     }
 
     /// The source text the config was read from.

@@ -183,6 +183,17 @@ struct PerformanceInvariantTests {
         _ = analysis.dims
         #expect(analysis.hasComputedDims)
         #expect(analysis.findings().map(\.message) == findings.map(\.message))
+        // Reading a unit layer from outside (RL001 asks where it ends up) needs the loop plans only.
+        let outside = #"""
+            {"network": {"output": {"class": "rec", "from": "data", "unit": {
+                "s": {"class": "linear", "from": ["data:source", "prev:s"], "n_out": 3},
+                "unused": {"class": "copy", "from": "data:source"},
+                "output": {"class": "copy", "from": "s"}}},
+             "x": {"class": "copy", "from": "output/unused"}}}
+            """#
+        let reader = Analysis(config: try NetworkConfig.load(SourceText(path: "o.json", text: outside), format: .json))
+        #expect(reader.findings().contains { $0.rule.code == "RL001" && $0.message.contains("never builds it") })
+        #expect(!reader.hasComputedDims)
         let masked = Analysis(config: try NetworkConfig.load(SourceText(path: "m.json", text: Self.twoUnmasks), format: .json))
         #expect(masked.findings().contains { $0.rule.code == "RL101" })
         #expect(masked.hasComputedDims)

@@ -35,10 +35,7 @@ public struct DimAnalysis: Sendable {
     ///
     /// - Parameter optimize: overrides `optimize_move_layers_out` for every rec layer (`--no-optimize` = false).
     public init(graph: NetworkGraph, optimize: Bool? = nil) {
-        var plans: [LayerID: LoopPlan] = [:]
-        for node in graph.layers where node.className == "rec" {
-            if case .recUnit = node.layer.children { plans[node.id] = LoopPlan(rec: node.id, graph: graph, optimize: optimize) }
-        }
+        let plans = LoopPlan.all(in: graph, optimize: optimize)
         self.plans = plans
         let engine = TemplateEngine(graph: graph, plans: plans)
         for pass in 0..<3 {

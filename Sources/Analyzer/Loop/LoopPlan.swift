@@ -285,6 +285,17 @@ public struct LoopPlan: Sendable {
         return result
     }
 
+    /// The loop plan of every rec layer with a dict unit.
+    ///
+    /// - Parameter optimize: overrides `optimize_move_layers_out` for every rec layer.
+    static func all(in graph: NetworkGraph, optimize: Bool? = nil) -> [LayerID: LoopPlan] {
+        var plans: [LayerID: LoopPlan] = [:]
+        for node in graph.layers where node.className == "rec" {
+            if case .recUnit = node.layer.children { plans[node.id] = LoopPlan(rec: node.id, graph: graph, optimize: optimize) }
+        }
+        return plans
+    }
+
     /// The innermost rec layer whose unit contains `id` (through masked units, cond branches and subnetworks),
     /// with its plan; nil outside every rec unit.
     static func enclosing(_ id: LayerID, plans: [LayerID: LoopPlan], graph: NetworkGraph) -> (rec: LayerID, plan: LoopPlan)? {
