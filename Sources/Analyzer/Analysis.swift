@@ -46,7 +46,7 @@ public struct Analysis: Sendable {
         func dims(_ graph: NetworkGraph) -> DimAnalysis {
             state.withLock { state in
                 if let known = state.dims { return known }
-                let dims = DimAnalysis(graph: graph)
+                let dims = state.plans.map { DimAnalysis(graph: graph, plans: $0) } ?? DimAnalysis(graph: graph)
                 state.dims = dims
                 return dims
             }

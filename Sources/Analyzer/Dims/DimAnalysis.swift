@@ -35,7 +35,11 @@ public struct DimAnalysis: Sendable {
     ///
     /// - Parameter optimize: overrides `optimize_move_layers_out` for every rec layer (`--no-optimize` = false).
     public init(graph: NetworkGraph, optimize: Bool? = nil) {
-        let plans = LoopPlan.all(in: graph, optimize: optimize)
+        self.init(graph: graph, plans: LoopPlan.all(in: graph, optimize: optimize))
+    }
+
+    /// Infers every layer's dims with loop plans already made (`LoopPlan.all`).
+    init(graph: NetworkGraph, plans: [LayerID: LoopPlan]) {
         self.plans = plans
         let engine = TemplateEngine(graph: graph, plans: plans)
         for pass in 0..<3 {

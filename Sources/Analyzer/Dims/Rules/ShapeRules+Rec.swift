@@ -20,16 +20,20 @@ extension ShapeRules {
             // The rec output is the unit's per-frame `output` template, accumulated over the loop (time-major).
             let inner = r.loops + [r.node.id]
             let perFrame = r.engine.template(output, loops: inner)
-            let loopTime = r.engine.loopDim(r.node.id)
+            // The loop's time only once the frame is known (as `convert` asks for it): asked while a deep chain is
+            // deferred, it would start another evaluation of the rec's input.
+            guard case .known(let frame) = perFrame, let loopTime = r.engine.loopDim(r.node.id) else {
+                return r.engine.convert(perFrame, from: inner, to: r.loops)
+            }
             // `_check_output_template_shape` (rec.py:2376): the per-frame output must not have the loop's time.
-            if case .known(let t) = perFrame, let loopTime, t.contains(loopTime) {
+            if frame.contains(loopTime) {
                 return .failed("rec '\(r.name)': its unit's 'output' has the loop's time axis \(loopTime) in every frame")
             }
             // Moved out of the loop, the unit's output layer itself becomes the rec layer's output, time-major. If
             // its time is not the loop's (a target's own time, say), RETURNN keeps that time (rec.py:3608-3629;
             // refused from behavior_version 13 on).
             let placement = r.engine.plans[r.node.id]?.placement(of: "output")
-            if placement == .movedIn || placement == .movedOut, let loopTime,
+            if placement == .movedIn || placement == .movedOut,
                 case .known(var t) = r.engine.template(output, loops: r.engine.actualLoops(output)), !t.contains(loopTime)
             {
                 if behaviorVersion(r) >= 13 {
