@@ -15,9 +15,9 @@ public struct Analysis: Sendable {
     public var dims: DimAnalysis { derived.dims(graph) }
     /// The verdict on every `unmask` layer.
     public var unmasks: UnmaskAnalysis { derived.unmasks(graph) }
-    /// The loop plan of every rec layer, as the config's `optimize_move_layers_out` says (without dims: rules that
-    /// only ask where unit layers end up do not pay for dim inference).
-    public var loopPlans: [LayerID: LoopPlan] { derived.plans(graph) }
+    /// The loop plan of a rec layer (with a dict unit), as the config's `optimize_move_layers_out` says — made on
+    /// first request and without dims, so rules that only ask where some unit's layers end up pay for that unit.
+    public func loopPlan(of rec: LayerID) -> LoopPlan? { derived.plan(of: rec, graph: graph) }
     /// True once `dims` was computed (for tests: which rules need dim inference).
     public var hasComputedDims: Bool { derived.hasDims }
 
@@ -30,23 +30,29 @@ public struct Analysis: Sendable {
 
     /// The parts of an analysis computed on first use, shared by copies of the `Analysis`.
     private final class Derived: Sendable {
-        private let state = Mutex<(dims: DimAnalysis?, unmasks: UnmaskAnalysis?, plans: [LayerID: LoopPlan]?)>((nil, nil, nil))
+        private let state = Mutex<(dims: DimAnalysis?, unmasks: UnmaskAnalysis?, plans: [LayerID: LoopPlan])>((nil, nil, [:]))
 
         var hasDims: Bool { state.withLock { $0.dims != nil } }
 
-        func plans(_ graph: NetworkGraph) -> [LayerID: LoopPlan] {
-            state.withLock { state in
-                if let known = state.plans ?? state.dims?.plans { return known }
-                let plans = LoopPlan.all(in: graph)
-                state.plans = plans
-                return plans
+        func plan(of rec: LayerID, graph: NetworkGraph) -> LoopPlan? {
+            guard case .recUnit = graph[rec].layer.children, graph[rec].className == "rec" else { return nil }
+            return state.withLock { state in
+                if let known = state.dims?.plans[rec] ?? state.plans[rec] { return known }
+                let plan = LoopPlan(rec: rec, graph: graph, optimize: nil)
+                state.plans[rec] = plan
+                return plan
             }
         }
 
         func dims(_ graph: NetworkGraph) -> DimAnalysis {
             state.withLock { state in
                 if let known = state.dims { return known }
-                let dims = state.plans.map { DimAnalysis(graph: graph, plans: $0) } ?? DimAnalysis(graph: graph)
+                // Plans rules already made are reused; the others are made now.
+                var plans = state.plans
+                for node in graph.layers where plans[node.id] == nil && node.className == "rec" {
+                    if case .recUnit = node.layer.children { plans[node.id] = LoopPlan(rec: node.id, graph: graph, optimize: nil) }
+                }
+                let dims = DimAnalysis(graph: graph, plans: plans)
                 state.dims = dims
                 return dims
             }
@@ -64,7 +70,7 @@ public struct Analysis: Sendable {
     /// False for layers RETURNN never builds because nothing in their rec unit needs them (and for
     /// everything nested in such a layer). Dims-based rules skip these.
     public func isBuilt(_ id: LayerID) -> Bool {
-        LoopPlan.isBuilt(id, plans: loopPlans, graph: graph)
+        LoopPlan.isBuilt(id, plan: loopPlan(of:), graph: graph)
     }
 
     /// The source text the config was read from.

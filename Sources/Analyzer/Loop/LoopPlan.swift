@@ -299,6 +299,11 @@ public struct LoopPlan: Sendable {
     /// The innermost rec layer whose unit contains `id` (through masked units, cond branches and subnetworks),
     /// with its plan; nil outside every rec unit.
     static func enclosing(_ id: LayerID, plans: [LayerID: LoopPlan], graph: NetworkGraph) -> (rec: LayerID, plan: LoopPlan)? {
+        enclosing(id, plan: { plans[$0] }, graph: graph)
+    }
+
+    /// `enclosing` with plans made on demand (`plan` gives a rec layer's plan).
+    static func enclosing(_ id: LayerID, plan: (LayerID) -> LoopPlan?, graph: NetworkGraph) -> (rec: LayerID, plan: LoopPlan)? {
         var current = id
         while true {
             let node = graph[current]
@@ -307,7 +312,7 @@ public struct LoopPlan: Sendable {
             case .entry:
                 let scope = graph[scope: node.scope]
                 guard let owner = scope.owner else { return nil }
-                if scope.kind == .recUnit, let plan = plans[owner] { return (owner, plan) }
+                if scope.kind == .recUnit, let found = plan(owner) { return (owner, found) }
                 current = owner
             }
         }
@@ -316,8 +321,13 @@ public struct LoopPlan: Sendable {
     /// False for layers RETURNN never builds because nothing in their rec unit needs them (and for everything
     /// nested in such a layer, or in a rec layer that is itself not built).
     static func isBuilt(_ id: LayerID, plans: [LayerID: LoopPlan], graph: NetworkGraph) -> Bool {
+        isBuilt(id, plan: { plans[$0] }, graph: graph)
+    }
+
+    /// `isBuilt` with plans made on demand.
+    static func isBuilt(_ id: LayerID, plan planOf: (LayerID) -> LoopPlan?, graph: NetworkGraph) -> Bool {
         var current = id
-        while let (rec, plan) = enclosing(current, plans: plans, graph: graph) {
+        while let (rec, plan) = enclosing(current, plan: planOf, graph: graph) {
             let unit = graph[rec].childScope ?? graph.root
             guard let name = unitEntryName(current, unit: unit, graph: graph) else { return true }
             if plan.placement(of: name) == .unused { return false }
@@ -331,13 +341,18 @@ public struct LoopPlan: Sendable {
     /// an unmask that reads it directly over time — both outside any loop or moved out of it — because
     /// UnmaskLayer asks its source for the initial output then (rec.py:9797).
     static func initialOutputReader(of masked: LayerID, plans: [LayerID: LoopPlan], graph: NetworkGraph) -> LayerID? {
+        initialOutputReader(of: masked, plan: { plans[$0] }, graph: graph)
+    }
+
+    /// `initialOutputReader` with plans made on demand.
+    static func initialOutputReader(of masked: LayerID, plan planOf: (LayerID) -> LoopPlan?, graph: NetworkGraph) -> LayerID? {
         func runsOverTime(_ id: LayerID) -> Bool {
-            guard let (rec, plan) = enclosing(id, plans: plans, graph: graph) else { return true }
+            guard let (rec, plan) = enclosing(id, plan: planOf, graph: graph) else { return true }
             guard let name = unitEntryName(id, unit: graph[rec].childScope ?? graph.root, graph: graph) else { return false }
             let placement = plan.placement(of: name)
             return placement == .movedIn || placement == .movedOut
         }
-        for (layer, ref) in graph.referrers(of: masked) where isBuilt(layer, plans: plans, graph: graph) {
+        for (layer, ref) in graph.referrers(of: masked) where isBuilt(layer, plan: planOf, graph: graph) {
             let targets = graph.references(of: layer).filter { $0.ref == ref }.map(\.target)
             if targets.contains(.previous(masked)) { return layer }
             if graph[layer].className == "unmask", ref.option == "from", targets.contains(.layer(masked)),
@@ -354,18 +369,71 @@ public struct LoopPlan: Sendable {
     /// built (LayerNotFound); without loop optimization the whole unit stays in the loop, where a layer is
     /// reachable from outside only as an accumulated output (`is_output_layer`; rec.py:2270).
     static func unreachableUnitLayer(_ target: ResolvedRef, readBy consumer: LayerID, plans: [LayerID: LoopPlan], graph: NetworkGraph) -> String? {
+        unreachableUnitLayer(
+            target, readBy: consumer, plan: { plans[$0] }, optimized: { plans[$0]?.optimized ?? isOptimized($0, graph: graph) },
+            graph: graph)
+    }
+
+    /// `unreachableUnitLayer` with plans made on demand (the read rec layer's plan only when a quick reachability
+    /// check over the unit's references cannot show that the layer is needed).
+    static func unreachableUnitLayer(
+        _ target: ResolvedRef, readBy consumer: LayerID, plan planOf: (LayerID) -> LoopPlan?, optimized: (LayerID) -> Bool,
+        graph: NetworkGraph
+    ) -> String? {
         guard case .subLayer(let rec, let path, let inner?) = target, path.count == 1, case .recUnit = graph[rec].layer.children,
-            let plan = plans[rec], graph[inner].scope == graph[rec].childScope, graph[inner].name != "output",
+            let unit = graph[rec].childScope, graph[inner].scope == unit, graph[inner].name != "output",
             !isNested(consumer, in: rec, graph: graph)
         else { return nil }
         let name = graph[inner].name
-        if plan.placement(of: name) == .unused {
+        if !referencedFromNeededOutputs(inner, unit: unit, rec: rec, graph: graph), planOf(rec)?.placement(of: name) == .unused {
             return "nothing in the unit of '\(graph[rec].pathString)' needs '\(name)', so RETURNN never builds it and fails with LayerNotFound (add 'is_output_layer': True to '\(name)')"
         }
-        if !plan.optimized, graph[inner].layer.flag("is_output_layer") != true {
+        if !optimized(rec), graph[inner].layer.flag("is_output_layer") != true {
             return "without loop optimization '\(name)' exists only inside the loop of '\(graph[rec].pathString)' (RETURNN: Cannot get layer '\(name)' from outside; add 'is_output_layer': True)"
         }
         return nil
+    }
+
+    /// `optimize_move_layers_out` for a rec layer: its own option, else the config's, else on.
+    static func isOptimized(_ rec: LayerID, graph: NetworkGraph) -> Bool {
+        let configDefault = graph.config.setting("optimize_move_layers_out")?.boolValue ?? true
+        return graph[rec].layer.option("optimize_move_layers_out")?.boolValue ?? configDefault
+    }
+
+    /// True when `target` is reached from the unit's needed outputs through references between the unit's layers
+    /// (any option, `prev:` and sub-layers included). That over-approximates the plan's template dependencies:
+    /// true means the plan keeps the layer; false means only the plan can tell.
+    static func referencedFromNeededOutputs(_ target: LayerID, unit: ScopeID, rec: LayerID, graph: NetworkGraph) -> Bool {
+        let scope = graph[scope: unit]
+        var stack = neededOutputs(unit: unit, rec: rec, graph: graph).compactMap { scope.layerByName[$0] }
+        var seen = Set(stack)
+        while let id = stack.popLast() {
+            if id == target { return true }
+            for (_, resolved) in graph.references(of: id) {
+                var next: [LayerID] = []
+                switch resolved {
+                case .layer(let t), .previous(let t): next = [t]
+                case .subLayer(let root, _, let inner): next = [root] + (inner.map { [$0] } ?? [])
+                default: break
+                }
+                for t in next where !seen.contains(t) && isNested(t, in: rec, graph: graph) {
+                    seen.insert(t)
+                    stack.append(t)
+                }
+            }
+            // Layers nested in this one (a subnetwork's or masked unit's layers) belong to it.
+            if let child = graph[id].childScope {
+                for nested in graph[scope: child].layerByName.values where !seen.contains(nested) {
+                    seen.insert(nested)
+                    stack.append(nested)
+                }
+            }
+            if let unitLayer = graph[id].maskedUnit, !seen.contains(unitLayer) {
+                seen.insert(unitLayer)
+                stack.append(unitLayer)
+            }
+        }
+        return false
     }
 
     /// The name of the unit entry that `id` is, or that contains `id` (nil when outside the unit).

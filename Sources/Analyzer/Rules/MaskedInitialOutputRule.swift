@@ -28,7 +28,7 @@ public struct MaskedInitialOutputRule: Rule {
             // (`prev:masked`, in the loop or shifted outside it) or an unmask reads it over time — and then the
             // assertion fails (verified). Readers RETURNN never builds do not count.
             var f: Finding
-            if let reader = LoopPlan.initialOutputReader(of: node.id, plans: analysis.loopPlans, graph: graph) {
+            if let reader = LoopPlan.initialOutputReader(of: node.id, plan: analysis.loopPlan(of:), graph: graph) {
                 let readerText: String
                 if graph[reader].className == "unmask", !graph.references(of: reader).contains(where: { $0.target == .previous(node.id) }) {
                     readerText = "unmask '\(graph[reader].name)' reads it over time (moved out of the loop), which"

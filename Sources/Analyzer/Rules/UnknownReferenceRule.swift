@@ -49,7 +49,10 @@ public struct UnknownReferenceRule: Rule {
         }
         for node in intoUnits where analysis.isBuilt(node.id) {
             for (ref, target) in graph.references(of: node.id) {
-                guard let problem = LoopPlan.unreachableUnitLayer(target, readBy: node.id, plans: analysis.loopPlans, graph: graph) else { continue }
+                guard
+                    let problem = LoopPlan.unreachableUnitLayer(
+                        target, readBy: node.id, plan: analysis.loopPlan(of:), optimized: { LoopPlan.isOptimized($0, graph: graph) }, graph: graph)
+                else { continue }
                 findings.append(finding("'\(ref.raw)' cannot be read from outside the rec layer: \(problem)", in: analysis, span: ref.span, layer: node.id))
             }
         }

@@ -37,7 +37,7 @@ public struct UnmaskRedundantRule: Rule {
         analysis.unmasks.verdicts.filter { verdict in
             guard verdict.kind == .redundant else { return false }
             guard let masked = verdict.masked, let initial = analysis.graph[masked].layer.option("initial_output"), !initial.isNull else { return true }
-            return LoopPlan.initialOutputReader(of: masked, plans: analysis.loopPlans, graph: analysis.graph) != verdict.unmask
+            return LoopPlan.initialOutputReader(of: masked, plan: analysis.loopPlan(of:), graph: analysis.graph) != verdict.unmask
         }.map { verdict in
             let node = analysis.graph[verdict.unmask]
             var message = "unmask '\(node.name)' is a no-op in current RETURNN"
