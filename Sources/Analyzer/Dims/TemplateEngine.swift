@@ -82,18 +82,7 @@ final class TemplateEngine {
 
     /// The rec layer whose unit contains this layer (following masked units, cond branches and subnetworks).
     func recUnitOwner(_ id: LayerID) -> LayerID? {
-        var current = id
-        while true {
-            let node = graph[current]
-            switch node.role {
-            case .maskedUnit(let owner), .condBranch(let owner): current = owner
-            case .entry:
-                let scope = graph[scope: node.scope]
-                if scope.kind == .recUnit { return scope.owner }
-                guard let owner = scope.owner else { return nil }
-                current = owner
-            }
-        }
+        LoopPlan.recUnitOwner(of: id, graph: graph)
     }
 
     /// The loops a producer is evaluated in when read by a consumer running inside `consumerLoops`: a layer

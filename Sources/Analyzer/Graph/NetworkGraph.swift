@@ -138,13 +138,7 @@ public struct NetworkGraph: Sendable {
         var referrers = Array(repeating: [(layer: LayerID, ref: LayerRef)](), count: layers.count)
         for other in layers {
             for (ref, target) in zip(other.layer.references, resolved[other.id.index]) {
-                var targets: [LayerID] = []
-                switch target {
-                case .layer(let t), .previous(let t): targets = [t]
-                case .subLayer(let root, _, let inner): targets = inner.map { $0 == root ? [root] : [root, $0] } ?? [root]
-                default: break
-                }
-                for t in targets where t != other.id { referrers[t.index].append((other.id, ref)) }
+                for t in target.readLayers where t != other.id { referrers[t.index].append((other.id, ref)) }
             }
         }
         referrerIndex = referrers

@@ -29,6 +29,15 @@ public enum ResolvedRef: Sendable, Hashable {
         default: return nil
         }
     }
+
+    /// Every layer of the graph this reference reads: the layer, or a sub-layer path's root and nested target.
+    public var readLayers: [LayerID] {
+        switch self {
+        case .layer(let id), .previous(let id): return [id]
+        case .subLayer(let root, _, let target): return target.map { $0 == root ? [root] : [root, $0] } ?? [root]
+        default: return []
+        }
+    }
 }
 
 /// Why a reference could not be resolved.

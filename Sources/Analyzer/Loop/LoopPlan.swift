@@ -304,6 +304,13 @@ public struct LoopPlan: Sendable {
 
     /// `enclosing` with plans made on demand (`plan` gives a rec layer's plan).
     static func enclosing(_ id: LayerID, plan: (LayerID) -> LoopPlan?, graph: NetworkGraph) -> (rec: LayerID, plan: LoopPlan)? {
+        guard let rec = recUnitOwner(of: id, graph: graph), let found = plan(rec) else { return nil }
+        return (rec, found)
+    }
+
+    /// The rec layer whose unit contains `id` (following masked units, cond branches and subnetworks); nil
+    /// outside every rec unit.
+    static func recUnitOwner(of id: LayerID, graph: NetworkGraph) -> LayerID? {
         var current = id
         while true {
             let node = graph[current]
@@ -311,8 +318,8 @@ public struct LoopPlan: Sendable {
             case .maskedUnit(let owner), .condBranch(let owner): current = owner
             case .entry:
                 let scope = graph[scope: node.scope]
+                if scope.kind == .recUnit { return scope.owner }
                 guard let owner = scope.owner else { return nil }
-                if scope.kind == .recUnit, let found = plan(owner) { return (owner, found) }
                 current = owner
             }
         }
@@ -410,13 +417,7 @@ public struct LoopPlan: Sendable {
         while let id = stack.popLast() {
             if id == target { return true }
             for (_, resolved) in graph.references(of: id) {
-                var next: [LayerID] = []
-                switch resolved {
-                case .layer(let t), .previous(let t): next = [t]
-                case .subLayer(let root, _, let inner): next = [root] + (inner.map { [$0] } ?? [])
-                default: break
-                }
-                for t in next where !seen.contains(t) && isNested(t, in: rec, graph: graph) {
+                for t in resolved.readLayers where !seen.contains(t) && isNested(t, in: rec, graph: graph) {
                     seen.insert(t)
                     stack.append(t)
                 }

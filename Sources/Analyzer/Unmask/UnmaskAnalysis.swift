@@ -199,13 +199,7 @@ public struct UnmaskAnalysis: Sendable {
             candidates.remove(id)
             // The unmasks it reads may have lost their only remaining (unused) consumer.
             for (_, target) in graph.references(of: id) {
-                var targets: [LayerID] = []
-                switch target {
-                case .layer(let t), .previous(let t): targets = [t]
-                case .subLayer(let root, _, let inner): targets = [root] + (inner.map { [$0] } ?? [])
-                default: break
-                }
-                queue.append(contentsOf: targets.filter { candidates.contains($0) })
+                queue.append(contentsOf: target.readLayers.filter { candidates.contains($0) })
             }
         }
         return candidates
