@@ -155,17 +155,7 @@ final class TemplateEngine {
 
     /// True when `id` is (nested) inside the unit of rec layer `rec`.
     func isWithinUnit(_ id: LayerID, of rec: LayerID) -> Bool {
-        var current = id
-        while true {
-            let node = graph[current]
-            switch node.role {
-            case .maskedUnit(let owner), .condBranch(let owner): current = owner
-            case .entry:
-                guard let owner = graph[scope: node.scope].owner else { return false }
-                if owner == rec { return true }
-                current = owner
-            }
-        }
+        id != rec && LoopPlan.isNested(id, in: rec, graph: graph)
     }
 
     /// Converts a template from the loops it was computed in to the loops of a consumer.
