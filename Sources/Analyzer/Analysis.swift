@@ -35,7 +35,7 @@ public struct Analysis: Sendable {
         var hasDims: Bool { state.withLock { $0.dims != nil } }
 
         func plan(of rec: LayerID, graph: NetworkGraph) -> LoopPlan? {
-            guard case .recUnit = graph[rec].layer.children, graph[rec].className == "rec" else { return nil }
+            guard LoopPlan.isPlanned(rec, graph: graph) else { return nil }
             return state.withLock { state in
                 if let known = state.dims?.plans[rec] ?? state.plans[rec] { return known }
                 let plan = LoopPlan(rec: rec, graph: graph, optimize: nil)
@@ -48,11 +48,7 @@ public struct Analysis: Sendable {
             state.withLock { state in
                 if let known = state.dims { return known }
                 // Plans rules already made are reused; the others are made now.
-                var plans = state.plans
-                for node in graph.layers where plans[node.id] == nil && node.className == "rec" {
-                    if case .recUnit = node.layer.children { plans[node.id] = LoopPlan(rec: node.id, graph: graph, optimize: nil) }
-                }
-                let dims = DimAnalysis(graph: graph, plans: plans)
+                let dims = DimAnalysis(graph: graph, plans: LoopPlan.all(in: graph, reusing: state.plans))
                 state.dims = dims
                 return dims
             }

@@ -32,6 +32,16 @@ final class TemplateEngine {
         actualLoopsMemo = Array(repeating: nil, count: graph.layers.count)
     }
 
+    /// The layers that read a rec unit's layer by path (`rec/x`): the only ones `unitLayerOnlyInsideLoop` checks.
+    private lazy var readersIntoUnits: Set<LayerID> = {
+        Set(graph.layers.filter { node in
+            graph.references(of: node.id).contains { pair in
+                if case .subLayer(let root, _, _) = pair.target { return LoopPlan.isPlanned(root, graph: graph) }
+                return false
+            }
+        }.map(\.id))
+    }()
+
     /// The masked_computation layers whose unit reads the unit input `data` (one scan of all references).
     private(set) lazy var maskedLayersWhoseUnitReadsData: Set<LayerID> = {
         var result = Set<LayerID>()
@@ -313,6 +323,7 @@ final class TemplateEngine {
 
     /// Why a layer's reference to a rec unit's layer from outside (`rec/x`) fails in RETURNN, if it does.
     private func unitLayerOnlyInsideLoop(readBy consumer: LayerID, loops: [LayerID]) -> String? {
+        guard readersIntoUnits.contains(consumer) else { return nil }
         for (ref, target) in graph.references(of: consumer) {
             if let problem = LoopPlan.unreachableUnitLayer(target, readBy: consumer, plans: plans, graph: graph) {
                 return "'\(ref.raw)': \(problem)"

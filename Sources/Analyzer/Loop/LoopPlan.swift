@@ -287,13 +287,21 @@ public struct LoopPlan: Sendable {
 
     /// The loop plan of every rec layer with a dict unit.
     ///
-    /// - Parameter optimize: overrides `optimize_move_layers_out` for every rec layer.
-    static func all(in graph: NetworkGraph, optimize: Bool? = nil) -> [LayerID: LoopPlan] {
-        var plans: [LayerID: LoopPlan] = [:]
-        for node in graph.layers where node.className == "rec" {
-            if case .recUnit = node.layer.children { plans[node.id] = LoopPlan(rec: node.id, graph: graph, optimize: optimize) }
+    /// - Parameters:
+    ///   - optimize: overrides `optimize_move_layers_out` for every rec layer.
+    ///   - existing: plans already made (with the same `optimize`), kept instead of made again.
+    static func all(in graph: NetworkGraph, optimize: Bool? = nil, reusing existing: [LayerID: LoopPlan] = [:]) -> [LayerID: LoopPlan] {
+        var plans = existing
+        for node in graph.layers where plans[node.id] == nil && isPlanned(node.id, graph: graph) {
+            plans[node.id] = LoopPlan(rec: node.id, graph: graph, optimize: optimize)
         }
         return plans
+    }
+
+    /// True for a rec layer with a dict unit (the layers that get a plan).
+    static func isPlanned(_ id: LayerID, graph: NetworkGraph) -> Bool {
+        guard graph[id].className == "rec", case .recUnit = graph[id].layer.children else { return false }
+        return true
     }
 
     /// The innermost rec layer whose unit contains `id` (through masked units, cond branches and subnetworks),
@@ -387,7 +395,7 @@ public struct LoopPlan: Sendable {
         _ target: ResolvedRef, readBy consumer: LayerID, plan planOf: (LayerID) -> LoopPlan?, optimized: (LayerID) -> Bool,
         graph: NetworkGraph
     ) -> String? {
-        guard case .subLayer(let rec, let path, let inner?) = target, path.count == 1, case .recUnit = graph[rec].layer.children,
+        guard case .subLayer(let rec, let path, let inner?) = target, path.count == 1, isPlanned(rec, graph: graph),
             let unit = graph[rec].childScope, graph[inner].scope == unit, graph[inner].name != "output",
             !isNested(consumer, in: rec, graph: graph)
         else { return nil }

@@ -57,9 +57,10 @@ public struct MaskedMaskShapeRule: Rule {
     static func timeProblem(_ m: TensorTemplate, masked: LayerID, analysis: Analysis) -> String? {
         let graph = analysis.graph
         guard analysis.dims.plan(containing: masked, graph: graph) == nil, let axes = analysis.dims.maskedAxes(of: masked),
-            let maskTime = m.dims.first(where: { $0.kind != .batch }), maskTime != axes.inSpatial,
+            let maskTime = m.dims.first(where: { $0.kind != .batch }),
             let fromIndex = graph.references(of: masked).firstIndex(where: { $0.ref.option == "from" }),
-            let source = analysis.dims.inputs(of: masked)[safe: fromIndex]?.template, source.contains(axes.inSpatial)
+            let source = analysis.dims.inputs(of: masked)[safe: fromIndex]?.template,
+            ShapeRules.maskTimeDiffers(maskTime, maskedAxis: axes.inSpatial, input: source)
         else { return nil }
         return "its time axis \(maskTime.description) is not the input's masked axis \(axes.inSpatial.description)"
     }

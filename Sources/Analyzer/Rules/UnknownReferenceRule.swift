@@ -43,7 +43,7 @@ public struct UnknownReferenceRule: Rule {
         // References into a rec unit from outside resolve, but RETURNN may not have the layer (loop plans needed).
         let intoUnits = graph.layers.filter { node in
             node.isActive && graph.references(of: node.id).contains { pair in
-                if case .subLayer(let root, _, _) = pair.target, case .recUnit = graph[root].layer.children { return true }
+                if case .subLayer(let root, _, _) = pair.target { return LoopPlan.isPlanned(root, graph: graph) }
                 return false
             }
         }

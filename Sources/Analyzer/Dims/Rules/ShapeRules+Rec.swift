@@ -291,10 +291,17 @@ extension ShapeRules {
     /// moved out of a loop, where the rec input's time also counts as the loop's.
     static func maskTimeMismatch(maskTime: Dim, masked: LayerID, loops: [LayerID], engine: TemplateEngine) -> String? {
         guard loops.isEmpty, engine.recUnitOwner(masked) == nil, let axes = engine.maskedDims(masked, loops: loops),
-            maskTime != axes.inSpatial, let first = engine.graph.sources(of: masked).first,
-            let source = engine.input(first.target, ref: first.ref, consumer: masked, loops: loops).template, source.contains(axes.inSpatial)
+            let first = engine.graph.sources(of: masked).first,
+            let source = engine.input(first.target, ref: first.ref, consumer: masked, loops: loops).template,
+            maskTimeDiffers(maskTime, maskedAxis: axes.inSpatial, input: source)
         else { return nil }
         return "the mask's time axis \(maskTime) is not the masked axis \(axes.inSpatial) (RETURNN: mask and source time dim do not match)"
+    }
+
+    /// The rule behind `mask and source time dim do not match`: the input has the masked axis T, and the mask's
+    /// time axis is another dim (shared by the dims engine and RL107).
+    static func maskTimeDiffers(_ maskTime: Dim, maskedAxis: Dim, input: TensorTemplate) -> Bool {
+        maskTime != maskedAxis && input.contains(maskedAxis)
     }
 
     /// The output of a masked_computation from its unit's output: per frame inside a loop, on T' at top level,
