@@ -135,7 +135,12 @@ extension ConfigNode {
     /// The entry whose key is the string `key` (mappings only); the last one when the key is duplicated.
     public func entry(_ key: String) -> ConfigEntry? {
         guard case .mapping(let entries) = value else { return nil }
-        return entries.last { $0.key.stringValue == key }
+        // Keys of another length are skipped before comparing text (a native string's UTF-8 count is stored).
+        let length = key.utf8.count
+        for entry in entries.reversed() {
+            if case .string(let text) = entry.key.value, text.utf8.count == length, text == key { return entry }
+        }
+        return nil
     }
 
     /// A short human name of the value's kind, for messages ("a mapping", "a string", …).

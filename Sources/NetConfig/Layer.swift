@@ -34,7 +34,7 @@ public struct Layer: Sendable {
     public func optionEntry(_ key: String) -> ConfigEntry? { node.entry(key) }
 
     /// True for names that RETURNN skips (`#…`).
-    public var isIgnored: Bool { name.hasPrefix("#") }
+    public var isIgnored: Bool { name.utf8.first == UInt8(ascii: "#") }
 
     /// True when the layer dict is a mapping (a layer written as a string or list is malformed).
     public var isMapping: Bool { node.entries != nil }

@@ -76,8 +76,12 @@ public enum LayerSyntax {
 
     /// The options that may hold a layer name for a class, `from` first.
     public static func referenceOptions(forClass className: String?) -> [String] {
-        var options = commonReferenceOptions
-        if let className, let extra = classReferenceOptions[className] { options += extra }
+        guard let className, let options = referenceOptionsByClass[className] else { return commonReferenceOptions }
         return options
+    }
+
+    /// `commonReferenceOptions` followed by the class's own, per class with extra options (built once).
+    private static let referenceOptionsByClass: [String: [String]] = classReferenceOptions.mapValues {
+        commonReferenceOptions + $0
     }
 }

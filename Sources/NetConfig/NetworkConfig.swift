@@ -359,18 +359,28 @@ struct NetworkBuilder {
 
     // MARK: - Helpers
 
+    /// The `$dim` markers anywhere under `node`, in source order (recursion depth is bounded by
+    /// `--max-nesting`).
     static func collectDimMarkers(_ node: ConfigNode, into result: inout [DimDeclaration]) {
-        var stack = [node]
         var found: [DimDeclaration] = []
-        while let current = stack.popLast() {
-            if case .dim(let declaration)? = current.marker { found.append(declaration) }
-            switch current.value {
-            case .mapping(let entries): stack.append(contentsOf: entries.reversed().map(\.value))
-            case .sequence(let items): stack.append(contentsOf: items.reversed())
-            default: break
-            }
-        }
+        collectDimMarkers(in: node, appendingTo: &found)
         result = found.sorted { $0.span.lowerBound < $1.span.lowerBound }
+    }
+
+    private static func collectDimMarkers(in node: ConfigNode, appendingTo found: inout [DimDeclaration]) {
+        switch node.value {
+        case .mapping(let entries):
+            if let first = entries.first, case .string(let key) = first.key.value, key == "$dim",
+                case .dim(let declaration)? = node.marker
+            {
+                found.append(declaration)
+            }
+            for entry in entries where entry.value.isCollection { collectDimMarkers(in: entry.value, appendingTo: &found) }
+        case .sequence(let items):
+            for item in items where item.isCollection { collectDimMarkers(in: item, appendingTo: &found) }
+        default:
+            break
+        }
     }
 
     static func scalarText(_ node: ConfigNode) -> String {

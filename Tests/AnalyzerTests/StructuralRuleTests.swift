@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-import Analyzer
+@testable import Analyzer
 import NetConfig
 
 // The structural rules RL001–RL005 on small configs (positive and negative cases, exact line:col), and
@@ -173,6 +173,29 @@ struct UnknownReferenceRuleTests {
         #expect(found.map { "\($0.start)" } == ["7:31", "10:28"])
         #expect(found.map { $0.notes.map(\.message) } == [["did you mean 'lm_embed_unmasked'?"], ["did you mean 'bpe_labels'?"]])
         #expect(found.map(\.layerPath) == ["output/lm", "lab"])
+    }
+
+    /// The suggestions' edit distance (one stack row, UTF-8 bytes for ASCII) against the full-matrix definition.
+    @Test func editDistanceMatchesTheFullMatrix() {
+        func reference(_ a: String, _ b: String) -> Int {
+            let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
+            var d = Array(repeating: Array(repeating: 0, count: b.count + 1), count: a.count + 1)
+            for i in 0...a.count { d[i][0] = i }
+            for j in 0...b.count { d[0][j] = j }
+            for i in stride(from: 1, through: a.count, by: 1) {
+                for j in stride(from: 1, through: b.count, by: 1) {
+                    d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                }
+            }
+            return d[a.count][b.count]
+        }
+        let words = ["", "a", "softmax", "sofmax", "linear", "lnear", "masked_computation", "unmask", "ünmask", "maské",
+                     "データ", "データ層", "rec", "cer", "x😀y", "xy", "sampled_logits"]
+        for a in words {
+            for b in words {
+                #expect(ReturnnLayerClasses.editDistance(a, b) == reference(a, b), "\(a) / \(b)")
+            }
+        }
     }
 
     @Test func optionsOtherThanFromAreResolvedToo() throws {

@@ -180,12 +180,12 @@ public struct NetworkGraph: Sendable {
         let id = ScopeID(index: scopes.count)
         scopes.append(GraphScope(id: id, kind: kind, owner: owner, parent: parent, layerByName: [:], layers: [], network: network))
         for (index, layer) in network.layers.enumerated() {
-            let isEffective = network.index(of: layer.name) == index && inherited.effective
+            let isLastDefinition = network.index(of: layer.name) == index
             let layerID = addLayer(
-                layer, scope: id, role: .entry, namePath: namePrefix + [layer.name], isEffective: isEffective,
-                isInsideIgnored: inherited.ignored)
+                layer, scope: id, role: .entry, namePath: namePrefix + [layer.name],
+                isEffective: isLastDefinition && inherited.effective, isInsideIgnored: inherited.ignored)
             scopes[id.index].layers.append(layerID)
-            if network.index(of: layer.name) == index { scopes[id.index].layerByName[layer.name] = layerID }
+            if isLastDefinition { scopes[id.index].layerByName[layer.name] = layerID }
         }
         return id
     }

@@ -254,8 +254,9 @@ public struct LoopPlan: Sendable {
     static func templateDependencies(unit: ScopeID, rec: LayerID, graph: NetworkGraph) -> [String: [PlanEdge]] {
         var result: [String: [PlanEdge]] = [:]
         let scope = graph[scope: unit]
-        for name in scope.layerByName.keys.sorted() {
-            guard let id = scope.layerByName[name] else { continue }
+        // The result is keyed by name, so the effective layers are visited in source order (no sort needed).
+        for id in scope.layers where scope.layerByName[graph[id].name] == id {
+            let name = graph[id].name
             if graph[id].layer.isIgnored { continue }
             var edges: [PlanEdge] = []
             func add(_ edge: PlanEdge) { if !edges.contains(edge) { edges.append(edge) } }
@@ -529,15 +530,13 @@ public struct LoopPlan: Sendable {
         let scope = graph[scope: unit]
         var needed: [String] = []
         if scope.layerByName["output"] != nil { needed.append("output") }
-        for name in scope.layerByName.keys.sorted() {
-            guard let id = scope.layerByName[name], !graph[id].layer.isIgnored else { continue }
-            let layer = graph[id].layer
-            // Loss layers are not needed outputs: RETURNN's template layers carry no loss object when the plan
-            // is made (verified with the oracle: a unit layer with only a loss is never built when optimized).
-            if layer.flag("is_output_layer") == true || layer.flag("need_last") == true {
-                if !needed.contains(name) { needed.append(name) }
-            }
+        // Loss layers are not needed outputs: RETURNN's template layers carry no loss object when the plan is
+        // made (verified with the oracle: a unit layer with only a loss is never built when optimized).
+        let flagged = scope.layerByName.filter { _, id in
+            !graph[id].layer.isIgnored
+                && (graph[id].layer.flag("is_output_layer") == true || graph[id].layer.flag("need_last") == true)
         }
+        for name in flagged.keys.sorted() where !needed.contains(name) { needed.append(name) }
         let recLayer = graph[rec].layer
         let lengthKnown =
             !graph.sources(of: rec).isEmpty || isSet(recLayer.option("target")) || isSet(recLayer.option("size_target"))

@@ -52,10 +52,20 @@ public struct DuplicateKeyRule: Rule {
             }
             return result
         }
-        var firstByKey: [PlainValue: Int] = [:]
+        // String keys (nearly all) are hashed as strings; a string never equals another scalar as a dict key.
+        var firstByString: [String: Int] = [:]
+        firstByString.reserveCapacity(entries.count)
+        var firstByOtherKey: [PlainValue: Int] = [:]
         for (index, entry) in entries.enumerated() where !entry.key.isAliasCopy {
-            let plain = entry.key.plain
-            if let first = firstByKey[plain] { result.append((index, first)) } else { firstByKey[plain] = index }
+            if case .string(let text) = entry.key.value {
+                if let first = firstByString.updateValue(index, forKey: text) {
+                    result.append((index, first))
+                    firstByString[text] = first
+                }
+            } else {
+                let plain = entry.key.plain
+                if let first = firstByOtherKey[plain] { result.append((index, first)) } else { firstByOtherKey[plain] = index }
+            }
         }
         return result
     }

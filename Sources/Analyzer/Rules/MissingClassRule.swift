@@ -16,6 +16,8 @@ public struct MissingClassRule: Rule {
     public func check(_ analysis: Analysis) -> [Finding] {
         var findings: [Finding] = []
         for node in analysis.graph.layers where node.isActive {
+            // A mapping with a string class (nearly every layer) needs nothing else.
+            if node.layer.className != nil, node.layer.isMapping { continue }
             let layer = node.layer
             let what = node.role == .entry ? "layer '\(layer.name)'" : "the unit of '\(layer.name)'"
             if !layer.isMapping {

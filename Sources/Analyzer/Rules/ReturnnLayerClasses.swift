@@ -34,30 +34,47 @@ public enum ReturnnLayerClasses {
         var best: (name: String, distance: Int)?
         let lowercased = name.lowercased()
         let length = lowercased.unicodeScalars.count
-        for candidate in all {
+        let limit = max(2, name.count / 4)
+        for (candidate, candidateLength) in allWithLengths {
             // The edit distance is at least the difference in length (this keeps a huge class name fast).
-            guard abs(candidate.unicodeScalars.count - length) <= max(2, name.count / 4) else { continue }
+            guard abs(candidateLength - length) <= limit else { continue }
             let distance = editDistance(lowercased, candidate)
-            guard distance <= max(2, name.count / 4) else { continue }
+            guard distance <= limit else { continue }
             if let current = best, (current.distance, current.name) <= (distance, candidate) { continue }
             best = (candidate, distance)
         }
         return best?.name
     }
 
+    /// Every class name with its length in Unicode scalars.
+    private static let allWithLengths: [(name: String, length: Int)] = all.map { ($0, $0.unicodeScalars.count) }
+
+    /// The Levenshtein distance between two names, in Unicode scalars (on UTF-8 bytes when both are ASCII).
     static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
+        var a = a, b = b
+        if a.utf8.allSatisfy({ $0 < 0x80 }), b.utf8.allSatisfy({ $0 < 0x80 }) {
+            return a.withUTF8 { x in b.withUTF8 { y in levenshtein(x, y) } }
+        }
+        return levenshtein(a.unicodeScalars.map(\.value), b.unicodeScalars.map(\.value))
+    }
+
+    /// The Levenshtein distance of two sequences, with one row of scratch space on the stack.
+    static func levenshtein<C: RandomAccessCollection>(_ a: C, _ b: C) -> Int where C.Element: Equatable, C.Index == Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var current = Array(repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: b.count + 1) { row in
+            for j in 0...b.count { row[j] = j }
+            for i in 0..<a.count {
+                var diagonal = row[0]
+                row[0] = i + 1
+                let x = a[a.startIndex + i]
+                for j in 0..<b.count {
+                    let above = row[j + 1]
+                    row[j + 1] = Swift.min(above + 1, row[j] + 1, diagonal + (x == b[b.startIndex + j] ? 0 : 1))
+                    diagonal = above
+                }
             }
-            swap(&previous, &current)
+            return row[b.count]
         }
-        return previous[b.count]
     }
 }
