@@ -9,7 +9,8 @@ public struct UnmaskNeededRule: Rule {
         what: """
             Outside rec loops (top level, plain subnetworks) a masked_computation's output stays on T' = sum(mask); \
             RETURNN unmasks it implicitly only when the layer was moved out of a rec loop. A layer that combines a T' \
-            value with a T value fails to build (`cannot match the axes ...`). Inside a loop, the output of a \
+            value with a T value fails to build (`cannot match the axes ...`), and so does one that combines the outputs \
+            of two masked_computations: each makes its own T', even with the same mask. Inside a loop, the output of a \
             masked_computation with `masked_from` is handed in whole (all T' frames), so using it per frame needs an \
             unmask too.
             """,
@@ -55,6 +56,23 @@ public struct UnmaskNeededRule: Rule {
                 findings.append(
                     finding(message, in: analysis, span: maskedRef.span, layer: node.id, notes: notes,
                             fix: InsertUnmaskFix.make(consumer: node.id, ref: maskedRef, origin: origin, in: analysis)))
+            } else if result.failure != nil,
+                let (otherRef, otherTPrime) = known.lazy.compactMap({ pair -> (LayerRef, Dim)? in
+                    guard pair.ref != maskedRef, let d = pair.template.dims.first(where: { $0.masked != nil && $0.name != tPrime.name })
+                    else { return nil }
+                    return (pair.ref, d)
+                }).first, let otherOrigin = otherTPrime.masked
+            {
+                // (a') Two masked axes meet: every masked_computation makes its own T', even with the same mask.
+                let message = "'\(node.name)' combines '\(maskedRef.raw)' on T' '\(tPrime.name)' with '\(otherRef.raw)' on another masked axis '\(otherTPrime.name)'; RETURNN cannot match the axes and refuses to build it"
+                let notes = [
+                    Note("every masked_computation makes its own T' (here from '\(origin.producer)' and '\(otherOrigin.producer)'), even with the same mask; outside rec loops nothing is unmasked implicitly"),
+                    Note("unmask both back to their time axes before combining them (or compute both in one masked_computation)"),
+                ]
+                findings.append(
+                    finding(message, in: analysis, span: maskedRef.span, layer: node.id, notes: notes,
+                            fix: InsertUnmaskFix.make(
+                                consumer: node.id, unmasking: [(maskedRef, origin), (otherRef, otherOrigin)], in: analysis)))
             }
         }
         findings += maskedFromPerFrame(analysis)
@@ -119,27 +137,55 @@ public struct UnmaskNeededRule: Rule {
 /// The unsafe rewrite for RL102: unmask a T' value before it meets T.
 enum InsertUnmaskFix {
     static func make(consumer: LayerID, ref: LayerRef, origin: Dim.MaskedOrigin, in analysis: Analysis) -> Fix? {
+        make(consumer: consumer, unmasking: [(ref, origin)], in: analysis)
+    }
+
+    /// One fix that unmasks every listed reference of `consumer` (each through a copy and an unmask inserted
+    /// before the consumer), so that two masked axes meeting are both brought back to T in one rewrite.
+    static func make(consumer: LayerID, unmasking targets: [(ref: LayerRef, origin: Dim.MaskedOrigin)], in analysis: Analysis) -> Fix? {
         let graph = analysis.graph
-        guard ref.baseLevels == 0, !ref.isPrev, case .layer(let path) = ref.target, path.count == 1,
-            let (entry, mapping) = LayerEdits.entry(of: consumer, in: analysis), !LayerEdits.touchesAlias([entry.key, mapping])
-        else { return nil }
-        // The mask is written relative to the masked layer; it must be readable from the consumer's scope.
-        guard let producer = graph.layers.first(where: { $0.pathString == origin.producer }), producer.scope == graph[consumer].scope
+        guard !targets.isEmpty, let (entry, mapping) = LayerEdits.entry(of: consumer, in: analysis),
+            !LayerEdits.touchesAlias([entry.key, mapping])
         else { return nil }
         let editor = ConfigEditor(analysis.config.document)
         let scope = graph[consumer].scope
-        let copyName = LayerEdits.uniqueName("\(path[0])_copy", in: scope, graph: graph)
-        let unmaskName = LayerEdits.uniqueName("\(path[0])_unmask", in: scope, graph: graph)
         let q = ConfigEditor.jsonQuoted
-        let copyValue = "{\(q("class")): \(q("copy")), \(q("from")): \(q(path[0]))}"
-        let unmaskValue = "{\(q("class")): \(q("unmask")), \(q("from")): \(q(copyName)), \(q("mask")): \(q(origin.mask))}"
-        guard let redirect = LayerEdits.replaceReference(ref, with: unmaskName, editor: editor) else { return nil }
-        let insert = TextEdit(
-            range: editor.insertEntry(key: copyName, valueJSON: copyValue, before: entry, in: mapping).range,
-            replacement: editor.insertEntry(key: copyName, valueJSON: copyValue, before: entry, in: mapping).replacement
-                + editor.insertEntry(key: unmaskName, valueJSON: unmaskValue, before: entry, in: mapping).replacement)
+        var inserted = ""
+        var insertRange: Range<Int>?
+        var redirects: [TextEdit] = []
+        var names: [String] = []
+        var taken = Set<String>()
+        func unique(_ base: String) -> String {
+            var name = LayerEdits.uniqueName(base, in: scope, graph: graph)
+            var counter = 2
+            while taken.contains(name) {
+                name = LayerEdits.uniqueName("\(base)\(counter)", in: scope, graph: graph)
+                counter += 1
+            }
+            taken.insert(name)
+            return name
+        }
+        for (ref, origin) in targets {
+            guard ref.baseLevels == 0, !ref.isPrev, case .layer(let path) = ref.target, path.count == 1 else { return nil }
+            // The mask is written relative to the masked layer; it must be readable from the consumer's scope.
+            guard let producer = graph.layers.first(where: { $0.pathString == origin.producer }), producer.scope == scope
+            else { return nil }
+            let copyName = unique("\(path[0])_copy")
+            let unmaskName = unique("\(path[0])_unmask")
+            let copyValue = "{\(q("class")): \(q("copy")), \(q("from")): \(q(path[0]))}"
+            let unmaskValue = "{\(q("class")): \(q("unmask")), \(q("from")): \(q(copyName)), \(q("mask")): \(q(origin.mask))}"
+            guard let redirect = LayerEdits.replaceReference(ref, with: unmaskName, editor: editor) else { return nil }
+            let copyInsert = editor.insertEntry(key: copyName, valueJSON: copyValue, before: entry, in: mapping)
+            let unmaskInsert = editor.insertEntry(key: unmaskName, valueJSON: unmaskValue, before: entry, in: mapping)
+            insertRange = copyInsert.range
+            inserted += copyInsert.replacement + unmaskInsert.replacement
+            redirects.append(redirect)
+            names.append("'\(copyName)' and '\(unmaskName)' (unmask with mask '\(origin.mask)')")
+        }
+        guard let insertRange else { return nil }
+        let what = names.joined(separator: ", ")
         return Fix(
-            message: "insert '\(copyName)' and '\(unmaskName)' (unmask with mask '\(origin.mask)') and use it in '\(graph[consumer].name)'; frames where the mask is false repeat the last masked frame",
-            edits: [insert, redirect], applicability: .unsafe)
+            message: "insert \(what) and use \(names.count == 1 ? "it" : "them") in '\(graph[consumer].name)'; frames where the mask is false repeat the last masked frame",
+            edits: [TextEdit(range: insertRange, replacement: inserted)] + redirects, applicability: .unsafe)
     }
 }

@@ -235,6 +235,9 @@ extension ShapeRules {
             let mode = (r.string("mode") ?? "").lowercased()
             let isArg = mode.hasPrefix("arg")
             if isArg, axes.count != 1 { return .failed("argmax/argmin over several axes") }
+            if let problem = reduceInputProblem(mode: mode, input: t, axes: axes, useTimeMask: r.bool("use_time_mask")) {
+                return .failed(problem)
+            }
             var out = t
             if r.bool("keep_dims") == true {
                 for axis in axes { out = out.replacing(axis: axis, with: Dim(kind: t.dims[axis].kind, name: "\(r.name):keep-dim-\(axis)", size: 1)) }
@@ -257,6 +260,38 @@ extension ShapeRules {
                 out.noFeatureAxis = true
             }
             return .known(out)
+        }
+    }
+
+    /// Why RETURNN's `ReduceLayer.reduce` (basic.py:7767) cannot reduce `input` with `mode`, if it cannot. Over a
+    /// dynamic axis (with `use_time_mask`, the default there) RETURNN masks the padding first and then accepts
+    /// only numbers for max/min/sum/mean/logsumexp/argmax/argmin and only bool for any/all, and no integer mean
+    /// (its length correction is a float); otherwise TF decides: bool only for any/all/argmax/argmin, any/all only
+    /// for bool, logsumexp only for floats. Verified with the oracle for each mode on bool, float32 and int32,
+    /// over F and T (fixtures/dims/reduce_dtype_*). Nil when it works or the dtype or mode is not one of these.
+    static func reduceInputProblem(mode rawMode: String, input t: TensorTemplate, axes: [Int], useTimeMask: Bool?) -> String? {
+        let mode = rawMode == "avg" ? "mean" : rawMode
+        let kind: String
+        switch t.dtype {
+        case "bool": kind = "bool"
+        case "float16", "bfloat16", "float32", "float64": kind = "float"
+        case "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64": kind = "int"
+        default: return nil
+        }
+        let dynamicAxes = axes.filter { t.dims[$0].kind != .batch && t.dims[$0].isDynamic }
+        let flattensBatchAndTime =
+            axes.count == 2 && t.batchAxis.map(axes.contains) == true && t.timeAxis.map(axes.contains) == true
+        let masks = (useTimeMask ?? !dynamicAxes.isEmpty) && !dynamicAxes.isEmpty && !flattensBatchAndTime
+        let problem = "reduce mode '\(rawMode)' on \(t.dtype) input"
+        switch mode {
+        case "any", "all":
+            return kind == "bool" ? nil : problem
+        case "max", "min", "sum", "mean", "logsumexp", "argmax", "argmin":
+            if kind == "bool" { return masks || !mode.hasPrefix("arg") ? problem : nil }
+            if kind == "int", mode == "logsumexp" || (mode == "mean" && masks) { return problem }
+            return nil
+        default:
+            return nil
         }
     }
 
