@@ -10,7 +10,7 @@ import Testing
 
 /// The unmask rules and the RETURNN construction error each one predicts.
 enum UnmaskRuleFacts {
-    static let codes: Set<String> = ["RL101", "RL102", "RL103", "RL104", "RL105", "RL106", "RL107", "RL108"]
+    static let codes: Set<String> = ["RL101", "RL102", "RL103", "RL104", "RL105", "RL106", "RL107", "RL108", "RL109"]
 
     /// RETURNN's construction error (a substring) for the rules that predict one.
     static let constructionErrors: [(code: String, pattern: String)] = [
@@ -22,6 +22,7 @@ enum UnmaskRuleFacts {
         ("RL107", "invalid mask"),
         ("RL107", "self.mask.output.batch_shape == (None,)"),
         ("RL107", "mask and source time dim do not match"),
+        ("RL109", "assert not self.network.is_inside_rec_layer()"),
     ]
 
     /// The structural rules whose errors predict a construction failure, with RETURNN's error (verified by the

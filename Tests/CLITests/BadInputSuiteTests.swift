@@ -104,10 +104,14 @@ enum LintProcess {
             stderr: String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: err))) ?? Data(), as: UTF8.self))
     }
 
-    /// `VmHWM` of a running process in KiB (0 when it cannot be read, e.g. after the exit).
+    /// `VmHWM` of a running process in KiB (0 when it cannot be read, e.g. after the exit). Only once the child
+    /// runs the binary: between `posix_spawn`'s clone and the exec, the child still shares this test process's
+    /// memory and reports its high-water mark (a sample taken then once read 294 MB for a tiny input).
     static func highWaterMarkKiB(_ pid: pid_t) -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+        let lines = status.split(separator: "\n")
+        guard lines.contains(where: { $0 == "Name:\treturnn-lint" }),
+            let line = lines.first(where: { $0.hasPrefix("VmHWM:") })
         else { return 0 }
         return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
     }

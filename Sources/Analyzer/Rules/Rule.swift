@@ -57,6 +57,7 @@ public enum RuleRegistry {
         MaskedInitialOutputRule.self,
         MaskedMaskShapeRule.self,
         UnusedUnmaskRule.self,
+        MaskedFromInLoopRule.self,
     ].sorted { $0.id < $1.id }
 
     /// The rule with this code (`RL101`, case-insensitive) or name (`unmask-redundant`).
