@@ -59,12 +59,13 @@ public struct LoopPlan: Sendable {
 
     /// Computes the plan for rec layer `rec` (which must have a dict unit).
     ///
-    /// - Parameter optimize: overrides `optimize_move_layers_out` when given (`--no-optimize`).
+    /// - Parameter optimize: overrides the config's `optimize_move_layers_out` when given (`--no-optimize`, the
+    ///   oracle's modes); a rec layer's own `optimize_move_layers_out` still wins, as in RETURNN (rec.py:196-198).
     public init(rec: LayerID, graph: NetworkGraph, optimize: Bool? = nil) {
         self.rec = rec
         let recLayer = graph[rec].layer
         let configDefault = graph.config.setting("optimize_move_layers_out")?.boolValue ?? true
-        let optimized = optimize ?? recLayer.option("optimize_move_layers_out")?.boolValue ?? configDefault
+        let optimized = recLayer.option("optimize_move_layers_out")?.boolValue ?? optimize ?? configDefault
         self.optimized = optimized
         guard let unitScope = graph[rec].childScope else {
             self.neededOutputs = []

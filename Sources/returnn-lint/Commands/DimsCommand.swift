@@ -19,7 +19,7 @@ struct DimsCommand: ParsableCommand {
     @Option(name: [.long, .customLong("output-format")], help: "Output format.")
     var format: DimsFormat = .text
 
-    @Flag(name: .long, help: "Plan loops as with optimize_move_layers_out: false (everything stays in the loop).")
+    @Flag(name: .long, help: "Plan loops as with optimize_move_layers_out: false in the config (everything stays in the loop, except in rec layers that set the option themselves).")
     var noOptimize = false
 
     @Option(name: .long, help: "The file name to report (and pick the format by) when reading standard input.")
