@@ -118,7 +118,7 @@ final class TemplateEngine {
         var dim: Dim?
         let loops = actualLoops(rec)
         let inputs = graph.sources(of: rec).map { input($0.target, ref: $0.ref, consumer: rec, loops: loops) }
-        let source = ShapeRules.concatenated(inputs, name: layer.name).template
+        let source = ShapeRules.concatenated(inputs, name: layer.name, broadcastMatches: ShapeRules.broadcastMatches(graph)).template
         let hasEnd = node.childScope.map { graph[scope: $0].layerByName["end"] != nil } ?? false
         if let axis = layer.option("axis") {
             if case .dim(let d)? = axis.marker {
@@ -160,7 +160,7 @@ final class TemplateEngine {
     func sourceTimeDim(_ rec: LayerID) -> Dim? {
         let loops = actualLoops(rec)
         let inputs = graph.sources(of: rec).map { input($0.target, ref: $0.ref, consumer: rec, loops: loops) }
-        return ShapeRules.concatenated(inputs, name: graph[rec].name).template?.timeDim
+        return ShapeRules.concatenated(inputs, name: graph[rec].name, broadcastMatches: ShapeRules.broadcastMatches(graph)).template?.timeDim
     }
 
     /// True when `id` is (nested) inside the unit of rec layer `rec`.
@@ -362,7 +362,7 @@ final class TemplateEngine {
             let recLoops = actualLoops(rec)
             let sources = graph.sources(of: rec).map { input($0.target, ref: $0.ref, consumer: rec, loops: recLoops) }
             return convert(
-                ShapeRules.concatenated(sources, name: graph[rec].name), from: recLoops, to: loops,
+                ShapeRules.concatenated(sources, name: graph[rec].name, broadcastMatches: ShapeRules.broadcastMatches(graph)), from: recLoops, to: loops,
                 unroll: { $0 == rec ? .frame : .whole })
         case .subnetworkInput(let sub):
             let subLoops = loops
@@ -370,7 +370,7 @@ final class TemplateEngine {
             if graph[sub].layer.option("concat_sources")?.boolValue == false {
                 return sources.first ?? .unknown("subnetwork without input")
             }
-            return ShapeRules.concatenated(sources, name: graph[sub].name)
+            return ShapeRules.concatenated(sources, name: graph[sub].name, broadcastMatches: ShapeRules.broadcastMatches(graph))
         case .maskedInput(let masked):
             let sources = graph.sources(of: masked)
             if graph[masked].layer.option("masked_from")?.stringValue != nil,

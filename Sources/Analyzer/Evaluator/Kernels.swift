@@ -146,7 +146,7 @@ enum Kernels {
     static func concatenated(_ inputs: [Tensor], name: String, layer: String) throws(EvaluationError) -> Tensor {
         guard let first = inputs.first else { throw .unsupported(layer: layer, reason: "no input") }
         if inputs.count == 1 { return first }
-        guard case .known(let template) = ShapeRules.concatenated(inputs.map { .known($0.template) }, name: name),
+        guard case .known(let template) = ShapeRules.concatenated(inputs.map { .known($0.template) }, name: name, broadcastMatches: false),
             let featureAxis = template.featureAxis
         else {
             throw .unsupported(layer: layer, reason: "cannot concatenate the inputs \(inputs.map { $0.template.description })")

@@ -159,7 +159,7 @@ extension ShapeRules {
             let loops = r.engine.producerLoops(id, consumerLoops: r.loops)
             guard case .known(let convOut) = r.engine.template(id, loops: loops) else { return nil }
             let inputs = r.engine.graph.sources(of: id).map { r.engine.input($0.target, ref: $0.ref, consumer: id, loops: loops) }
-            guard case .known(let convIn) = concatenated(inputs, name: layerName) else { return nil }
+            guard case .known(let convIn) = concatenated(inputs, name: layerName, broadcastMatches: broadcastMatches(r)) else { return nil }
             // Spatial axes of the conv output: after the batch-like axes, before the feature axis (last).
             let movedOutTime: Dim? = r.engine.recUnitOwner(id).flatMap { rec in loops.contains(rec) ? nil : r.engine.loopDim(rec) }
             let spatial = convOut.dims.dropLast().filter { $0.kind != .batch && $0 != movedOutTime }
@@ -405,7 +405,7 @@ extension ShapeRules {
         let size = parts.allSatisfy { $0.size != nil } ? parts.compactMap(\.size).reduce(0, +) : nil
         let newDim = Dim(kind: parts[0].kind, name: sumName(parts.map(\.name)), size: size)
         let others = dims.map { $0.0.replacing(axis: $0.1, with: newDim) }
-        return CommonData.combined(others).map { common in
+        return CommonData.combined(others, broadcastMatches: broadcastMatches(r)).map { common in
             // Without allow_broadcast every input must have all the output's other axes (ConcatLayer, basic.py:494).
             if r.option("allow_broadcast")?.boolValue != true {
                 for other in others {

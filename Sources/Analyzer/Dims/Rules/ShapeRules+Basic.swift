@@ -54,7 +54,8 @@ extension ShapeRules {
         case .success(let known): inputs = known
         case .failure(let blocked): return blocked.result
         }
-        guard let common = CommonData.common(inputs.map { $0.featureDim.map($0.removing) ?? $0 }, ignoreFeatureDim: true)
+        guard let common = CommonData.common(
+            inputs.map { $0.featureDim.map($0.removing) ?? $0 }, ignoreFeatureDim: true, broadcastMatches: broadcastMatches(r))
         else { return .unknown("no input") }
         // Several inputs are concatenated on F first; the feature dim of a single input can be taken over.
         var reference = inputs.count == 1 ? inputs[0] : common.inserting(.feature("\(r.name):concat", nil), at: common.dims.count)
@@ -70,7 +71,7 @@ extension ShapeRules {
         case .success(let known): inputs = known
         case .failure(let blocked): return blocked.result
         }
-        var result = CommonData.combined(inputs)
+        var result = CommonData.combined(inputs, broadcastMatches: broadcastMatches(r))
         if case .known(var t) = result {
             if let n = r.int("n_out"), let axis = t.featureAxis, t.dims[axis].size != n {
                 t = t.replacing(axis: axis, with: .feature("\(r.name):feature-dense", n))
@@ -88,7 +89,7 @@ extension ShapeRules {
         case .success(let known): inputs = known
         case .failure(let blocked): return blocked.result
         }
-        return CommonData.combined(inputs).map { t in
+        return CommonData.combined(inputs, broadcastMatches: broadcastMatches(r)).map { t in
             var out = t
             out.dtype = "bool"
             out.sparseDim = nil
@@ -106,7 +107,7 @@ extension ShapeRules {
         }
         guard !inputs.isEmpty else { return .unknown("switch without layer inputs") }
         let values = inputs.count > 1 ? Array(inputs.dropFirst()) : inputs
-        return CommonData.combined(inputs).map { t in
+        return CommonData.combined(inputs, broadcastMatches: broadcastMatches(r)).map { t in
             var out = t
             out.dtype = values.first?.dtype ?? "float32"
             out.sparseDim = values.first?.sparseDim
@@ -168,7 +169,7 @@ extension ShapeRules {
                 let lengthSources = r.engine.graph.sources(of: id).map {
                     r.engine.input($0.target, ref: $0.ref, consumer: id, loops: r.engine.producerLoops(id, consumerLoops: r.loops))
                 }
-                guard case .known(let measured) = concatenated(lengthSources, name: r.engine.graph[id].name) else {
+                guard case .known(let measured) = concatenated(lengthSources, name: r.engine.graph[id].name, broadcastMatches: broadcastMatches(r)) else {
                     return .unknown("input of the length layer not known")
                 }
                 let axisSpec = r.engine.graph[id].layer.option("axis") ?? ConfigNode(.string("T"), span: 0..<0, style: .json)

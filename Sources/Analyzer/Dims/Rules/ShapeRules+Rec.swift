@@ -58,7 +58,7 @@ extension ShapeRules {
         // in the first pass over a cycle, as RETURNN's template construction does.
         let results = r.sources()
         let ready = results.filter { !$0.isPending }
-        let input = ready.isEmpty ? (results.first ?? .unknown("no input")) : concatenated(ready, name: r.name)
+        let input = ready.isEmpty ? (results.first ?? .unknown("no input")) : concatenated(ready, name: r.name, broadcastMatches: broadcastMatches(r))
         return input.map { t in
             let feature = r.declaredOutDim ?? Dim.feature("\(r.name):\(featureSuffix)", n)
             var base = t

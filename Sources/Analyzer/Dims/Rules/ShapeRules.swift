@@ -198,6 +198,15 @@ enum ShapeRules {
         }
     }
 
+    /// Whether `get_common_data` lets an auto-generated size-1 dim match any dim of its kind (behavior version
+    /// below 11, `_tensor_extra.py:3316`).
+    static func broadcastMatches(_ r: ShapeRequest) -> Bool { broadcastMatches(r.engine.graph) }
+
+    /// `broadcastMatches` for a config.
+    static func broadcastMatches(_ graph: NetworkGraph) -> Bool {
+        (graph.config.setting("behavior_version")?.intValue ?? 0) < 11
+    }
+
     /// The config's `behavior_version` (0 when not set).
     static func behaviorVersion(_ r: ShapeRequest) -> Int {
         r.engine.graph.config.setting("behavior_version")?.intValue ?? 0
@@ -246,7 +255,7 @@ enum ShapeRules {
 
     /// Concatenation of several inputs along the feature axis (`_ConcatInputLayer` with more than one
     /// source); one input is passed through.
-    static func concatenated(_ sources: [TemplateResult], name: String) -> TemplateResult {
+    static func concatenated(_ sources: [TemplateResult], name: String, broadcastMatches: Bool) -> TemplateResult {
         var known: [TensorTemplate] = []
         for source in sources {
             switch source {
@@ -257,7 +266,7 @@ enum ShapeRules {
         }
         guard let first = known.first else { return .unknown("no input") }
         if known.count == 1 { return .known(first) }
-        guard var common = CommonData.common(known, ignoreFeatureDim: true) else { return .unknown("no input") }
+        guard var common = CommonData.common(known, ignoreFeatureDim: true, broadcastMatches: broadcastMatches) else { return .unknown("no input") }
         let features = known.map(\.featureDim)
         guard features.allSatisfy({ $0 != nil }) else { return .unknown("concatenating inputs without a feature dim") }
         let dims = features.compactMap { $0 }
@@ -279,7 +288,7 @@ enum ShapeRules {
 
     /// The sources concatenated, or the result that blocks them.
     static func concatSources(_ request: ShapeRequest) -> TemplateResult {
-        concatenated(request.sources(), name: request.name)
+        concatenated(request.sources(), name: request.name, broadcastMatches: broadcastMatches(request))
     }
 
     /// RETURNN's `_base_get_out_data_from_opts` for layers with a new feature dim of size `size`:
