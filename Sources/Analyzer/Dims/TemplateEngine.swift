@@ -164,6 +164,24 @@ final class TemplateEngine {
     }
 
     /// True when `id` is (nested) inside the unit of rec layer `rec`.
+    /// The rec layers whose units enclose the network that `ref` (read by `consumer`) resolves in, after its
+    /// `base:` prefixes.
+    func loopsAround(scopeOf ref: LayerRef, readBy consumer: LayerID) -> Set<LayerID> {
+        var scope = graph[consumer].scope
+        for _ in 0..<ref.baseLevels {
+            guard let parent = graph[scope: scope].parent else { break }
+            scope = parent
+        }
+        var result = Set<LayerID>()
+        var current: ScopeID? = scope
+        while let id = current {
+            let node = graph[scope: id]
+            if node.kind == .recUnit, let owner = node.owner { result.insert(owner) }
+            current = node.parent
+        }
+        return result
+    }
+
     func isWithinUnit(_ id: LayerID, of rec: LayerID) -> Bool {
         id != rec && LoopPlan.isNested(id, in: rec, graph: graph)
     }
@@ -356,8 +374,13 @@ final class TemplateEngine {
             guard let inner else { return .unknown("sub-layer of a layer without a nested dict") }
             return subLayerInput(root: root, inner: inner, loops: loops)
         case .externData(let key):
+            // Extern data is unrolled by the loops around the network the name resolves in; `base:data` read
+            // inside a rec unit is the parent network's `data`, handed into the inner loops whole
+            // (network.py:2132).
+            let framing = loopsAround(scopeOf: ref, readBy: consumer)
             return convert(
-                externTemplate(key: key) ?? .unknown("data key '\(key)' has no declaration"), from: [], to: loops, unroll: { _ in .frame })
+                externTemplate(key: key) ?? .unknown("data key '\(key)' has no declaration"), from: [], to: loops,
+                unroll: { framing.contains($0) ? .frame : .whole })
         case .recInput(let rec):
             let recLoops = actualLoops(rec)
             let sources = graph.sources(of: rec).map { input($0.target, ref: $0.ref, consumer: rec, loops: recLoops) }

@@ -529,7 +529,10 @@ final class EvaluationRun {
                 self.engine.isWithinUnit(inner, of: $0)
             }
         case .externData(let key):
-            if let rec = loops.last {
+            // `base:data` read inside a rec unit is the parent network's whole tensor: only the loops around the
+            // network the name resolves in unroll it (as in `TemplateEngine.rawInput`).
+            let framing = engine.loopsAround(scopeOf: ref, readBy: consumer)
+            if let rec = loops.last(where: { framing.contains($0) }) {
                 // Inside a loop RETURNN has only templates of extern data (rec.py:1399-1409): no values.
                 throw .construction(
                     layer: path(consumer),
@@ -550,7 +553,7 @@ final class EvaluationRun {
             {
                 record("\(consumerPath[..<slash])/\(ref.raw)", tensor)
             }
-            return try enter(tensor, from: [], to: loops, consumer: consumer) { _ in true }
+            return try enter(tensor, from: [], to: loops, consumer: consumer) { framing.contains($0) }
         case .recInput(let rec):
             let recLoops = engine.actualLoops(rec)
             return try across(Key(layer: rec, loops: recLoops, view: .recInput), to: loops) { $0 == rec }
