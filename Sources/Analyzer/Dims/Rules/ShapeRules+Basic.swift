@@ -296,13 +296,16 @@ extension ShapeRules {
         }
     }
 
-    /// `reduce_out`: the feature dim divided by `num_pieces`.
+    /// `reduce_out` (basic.py:8015): the feature dim `F // num_pieces` (dim math, so two reduce_outs of one input
+    /// share it); RETURNN asserts a dense feature axis whose size `num_pieces` divides.
     static func reduceOut(_ r: ShapeRequest) -> TemplateResult {
         concatSources(r).map { t in
-            guard let pieces = r.int("num_pieces"), pieces > 0, let f = t.featureDim, let size = f.size, size % pieces == 0 else {
-                return .unknown("reduce_out needs num_pieces dividing the feature dim")
-            }
-            return .known(withNewFeature(t, size: size / pieces, request: r))
+            guard let pieces = r.int("num_pieces"), pieces > 0 else { return .unknown("reduce_out needs an integer num_pieces") }
+            if r.option("out_dim").map({ !$0.isNull }) == true { return .unknown("reduce_out with out_dim") }
+            guard !t.isSparse, let axis = t.featureAxis else { return .failed("reduce_out needs a dense feature axis") }
+            guard let size = t.dims[axis].size else { return .failed("reduce_out needs a static feature dim") }
+            guard size % pieces == 0 else { return .failed("reduce_out: num_pieces \(pieces) does not divide the feature dim \(size)") }
+            return .known(t.replacing(axis: axis, with: DimMath.floordiv(t.dims[axis], pieces)))
         }
     }
 
