@@ -54,6 +54,10 @@ extension ShapeRules {
         case .success(let known): inputs = known
         case .failure(let blocked): return blocked.result
         }
+        // LinearLayer asserts `n_in = input_data.dim` (basic.py:2115): a dynamic feature dim has none.
+        if inputs.count == 1, let inFeature = inputs[0].featureOrSparseDim, inFeature.size == nil {
+            return .failed("linear on the dynamic feature dim \(inFeature.description) (RETURNN needs its size)")
+        }
         guard let common = CommonData.common(
             inputs.map { $0.featureDim.map($0.removing) ?? $0 }, ignoreFeatureDim: true, broadcastMatches: broadcastMatches(r))
         else { return .unknown("no input") }
