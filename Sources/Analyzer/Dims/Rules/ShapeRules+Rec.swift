@@ -39,7 +39,11 @@ extension ShapeRules {
                 if behaviorVersion(r) >= 13 {
                     return .failed("rec '\(r.name)': time-dim-tag mismatch between the loop (\(loopTime)) and its moved-out 'output' \(t)")
                 }
-                if let time = t.timeDim { t = t.moving(time, to: 0) }
+                // `copy_as_time_major` asserts a time axis (_tensor_extra.py:677).
+                guard let time = t.timeDim else {
+                    return .failed("rec '\(r.name)': its moved-out 'output' \(t) has no time axis (RETURNN asserts one)")
+                }
+                t = t.moving(time, to: 0)
                 return .known(t)
             }
             return r.engine.convert(perFrame, from: inner, to: r.loops)
