@@ -335,8 +335,37 @@ final class TemplateEngine {
         guard node.layer.isMapping else { return .unknown("layer is not a dict") }
         guard let className = node.className else { return .unknown("no layer class") }
         if let problem = unitLayerOnlyInsideLoop(readBy: id, loops: loops) { return .failed(problem) }
+        if let problem = externDataReadInsideLoop(by: id, loops: loops) { return .failed(problem) }
         let request = ShapeRequest(engine: self, node: node, loops: loops)
         return ShapeRules.apply(className: className, request)
+    }
+
+    /// Why a layer built inside a loop cannot read the extern data it names, if it cannot: inside the loop RETURNN
+    /// has only templates of extern data (rec.py:1402-1409); the keys it unrolls are those marked as used before
+    /// the loop is built (rec.py:2821), which a layer's own read does not do. Per-frame template construction of a
+    /// layer that is then moved out is fine; `base:data` above the loop is a whole tensor (verified with the oracle
+    /// for `data` and `data:data`, in the loop without and with the optimization; the evaluator refuses the same).
+    private func externDataReadInsideLoop(by consumer: LayerID, loops: [LayerID]) -> String? {
+        guard let innermost = loops.last, actualLoops(consumer) == loops else { return nil }
+        for (ref, target) in graph.references(of: consumer) where ref.option != "collocate_with" {
+            guard case .externData(let key) = target, loopsAround(scopeOf: ref, readBy: consumer).contains(innermost),
+                !keysMarkedUsed(in: innermost).contains(key)
+            else { continue }
+            return "extern data '\(key)' is read inside the loop of '\(graph[innermost].pathString)', where RETURNN has only its template (no value)"
+        }
+        return nil
+    }
+
+    /// The data keys a rec unit marks as used before its loop is built, so that RETURNN unrolls them: the
+    /// `target` of its layers (their templates ask for it, base.py:585/798) and the rec layer's `size_target`.
+    private func keysMarkedUsed(in rec: LayerID) -> Set<String> {
+        var keys = Set<String>()
+        if let sizeTarget = graph[rec].layer.option("size_target")?.stringValue { keys.insert(sizeTarget) }
+        guard let unit = graph[rec].childScope else { return keys }
+        for id in graph[scope: unit].layers {
+            for target in graph[id].layer.targets where !target.hasPrefix("layer:") { keys.insert(target) }
+        }
+        return keys
     }
 
     /// Why a layer's reference to a rec unit's layer from outside (`rec/x`) fails in RETURNN, if it does.
