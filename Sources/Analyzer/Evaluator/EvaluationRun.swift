@@ -532,7 +532,7 @@ final class EvaluationRun {
             // `base:data` read inside a rec unit is the parent network's whole tensor: only the loops around the
             // network the name resolves in unroll it (as in `TemplateEngine.rawInput`).
             let framing = engine.loopsAround(scopeOf: ref, readBy: consumer)
-            if let rec = loops.last(where: { framing.contains($0) }) {
+            if let rec = loops.last(where: { framing.contains($0) }), !engine.keysMarkedUsed(in: rec).contains(key) {
                 // Inside a loop RETURNN has only templates of extern data (rec.py:1399-1409): no values.
                 throw .construction(
                     layer: path(consumer),
