@@ -118,6 +118,30 @@ struct PerformanceInvariantTests {
         #expect(verifier.fold([compared, nil, compared]).status == .inconclusive)
     }
 
+    /// A mode where nothing that depends on the change could be evaluated gives no evidence: the other mode
+    /// decides (and is still read in every trial); with no evidence in any mode the result is inconclusive.
+    @Test func aModeWithNothingComparedIsLeftOut() {
+        let verifier = NumericVerifier(trials: 2)
+        typealias Mode = NumericVerifier.ModeOutcome
+        let noEvidence = Mode(end: .nothingCompared("output: needs 'x', which cannot be evaluated"))
+        let oneMode = NumericVerifier.TrialOutcome(modes: [
+            .unoptimized: noEvidence, .optimized: Mode(end: .compared, maxDiff: 0.125, compared: 3),
+        ])
+        let passed = verifier.fold([oneMode, oneMode])
+        #expect(passed.status == .passed)
+        #expect(passed.comparedLayers == 6)
+        #expect(passed.detail?.contains("noopt not compared: no layer that depends on the change could be evaluated") == true)
+        let laterDiffers = NumericVerifier.TrialOutcome(modes: [
+            .unoptimized: noEvidence,
+            .optimized: Mode(end: .differs(path: "out", index: [0], original: 1, rewritten: 3, diff: 2), compared: 1),
+        ])
+        #expect(verifier.fold([oneMode, laterDiffers]).status == .failed)
+        let none = NumericVerifier.TrialOutcome(modes: [.unoptimized: noEvidence, .optimized: noEvidence])
+        let inconclusive = verifier.fold([none, none])
+        #expect(inconclusive.status == .inconclusive)
+        #expect(inconclusive.detail?.contains("(noopt)") == true && inconclusive.detail?.contains("(opt)") == true)
+    }
+
     /// The blocked matrix product equals the row-by-row one bit for bit (every sum runs in the same order).
     @Test(arguments: [1, 3, 8, 19])
     func blockedMatmulEqualsRowByRow(rows: Int) {

@@ -104,6 +104,7 @@ public struct NumericVerifier: RewriteVerifier {
         var standIns = Set<String>()
         var upstreamReplaced = 0
         var skippedModes: [LoopMode: String] = [:]
+        var unevaluatedModes: [LoopMode: String] = [:]
         for trial in 0..<trials {
             guard let outcome = outcomes[trial] else {
                 return inconclusive("trial \(trial) did not run", trial: trial, compared: compared, maxDiff: maxDiff, standIns: standIns)
@@ -145,9 +146,11 @@ public struct NumericVerifier: RewriteVerifier {
                         status: .failed, trials: trial + 1, seed: seed, maxAbsDiff: max(maxDiff, m.maxDiff), standIns: standIns.sorted(),
                         detail: "the rewrite no longer computes \(missing.joined(separator: ", ")) (\(mode.rawValue))", comparedLayers: compared)
                 case .nothingCompared(let reasons):
-                    return inconclusive(
-                        "no layer that depends on the change could be evaluated (\(mode.rawValue))\(reasons.isEmpty ? "" : ": \(reasons)")",
-                        trial: trial, compared: compared, maxDiff: maxDiff, standIns: standIns)
+                    // A mode where nothing that depends on the change can be evaluated (e.g. the original fails at
+                    // run time there in both networks) gives no evidence either way; the other mode decides, and a
+                    // verification with no evidence at all stays inconclusive (below).
+                    unevaluatedModes[mode] = "no layer that depends on the change could be evaluated\(reasons.isEmpty ? "" : ": \(reasons)")"
+                    skippedModes[mode] = unevaluatedModes[mode]
                 default:
                     maxDiff = max(maxDiff, m.maxDiff)
                     compared += m.compared
@@ -155,16 +158,24 @@ public struct NumericVerifier: RewriteVerifier {
             }
         }
         if skippedModes.count == LoopMode.allCases.count {
-            return inconclusive(
-                "RETURNN cannot build the original in any loop mode: " + skippedModes.values.sorted().joined(separator: "; "), trial: trials,
-                compared: compared, maxDiff: maxDiff, standIns: standIns)
+            if unevaluatedModes.isEmpty {
+                return inconclusive(
+                    "RETURNN cannot build the original in any loop mode: " + skippedModes.values.sorted().joined(separator: "; "), trial: trials,
+                    compared: compared, maxDiff: maxDiff, standIns: standIns)
+            }
+            let reasons = LoopMode.allCases.compactMap { mode in skippedModes[mode].map { "\($0) (\(mode.rawValue))" } }
+            return inconclusive(reasons.joined(separator: "; "), trial: trials, compared: compared, maxDiff: maxDiff, standIns: standIns)
         }
         var notes: [String] = []
         if upstreamReplaced > 0 {
             notes.append("\(upstreamReplaced) top-level layers upstream of the change were replaced by the same random values in both networks")
         }
         for (mode, reason) in skippedModes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            notes.append("\(mode.rawValue) not compared: RETURNN cannot build the original there (\(reason.prefix(160)))")
+            if unevaluatedModes[mode] != nil {
+                notes.append("\(mode.rawValue) not compared: \(reason.prefix(200))")
+            } else {
+                notes.append("\(mode.rawValue) not compared: RETURNN cannot build the original there (\(reason.prefix(160)))")
+            }
         }
         let detail = notes.isEmpty ? nil : notes.joined(separator: "; ")
         return Verification(
@@ -193,7 +204,7 @@ public struct NumericVerifier: RewriteVerifier {
         /// True when the verification stops at this mode (a construction error only skips the mode).
         var isTerminal: Bool {
             switch end {
-            case .compared, .constructionError: return false
+            case .compared, .constructionError, .nothingCompared: return false
             default: return true
             }
         }
