@@ -359,6 +359,7 @@ final class TemplateEngine {
     /// The data keys a rec unit marks as used before its loop is built, so that RETURNN unrolls them: the
     /// `target` of its layers (their templates ask for it, base.py:585/798) and the rec layer's `size_target`.
     func keysMarkedUsed(in rec: LayerID) -> Set<String> {
+        // Not memoized: evaluations on several threads call this on a shared engine, which must stay unchanged.
         var keys = Set<String>()
         if let sizeTarget = graph[rec].layer.option("size_target")?.stringValue { keys.insert(sizeTarget) }
         guard let unit = graph[rec].childScope else { return keys }

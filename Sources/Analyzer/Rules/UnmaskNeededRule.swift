@@ -43,37 +43,37 @@ public struct UnmaskNeededRule: Rule {
             guard let (maskedRef, maskedTemplate) = known.first(where: { $0.template.dims.contains { $0.masked != nil } }),
                 let tPrime = maskedTemplate.dims.first(where: { $0.masked != nil }), let origin = tPrime.masked
             else { continue }
-            let result = dims.result(for: node.id)
-            // (a) T' meets T in a layer that RETURNN refuses to build.
-            if result.failure != nil,
-                let (otherRef, _) = known.first(where: { $0.template.dims.contains { $0.name == origin.base } && $0.ref != maskedRef })
-            {
-                let message = "'\(node.name)' combines '\(maskedRef.raw)' on T' '\(tPrime.name)' with '\(otherRef.raw)' on '\(origin.base)'; RETURNN cannot match the axes and refuses to build it"
-                let notes = [
-                    Note("'\(tPrime.name)' holds only the frames of '\(origin.base)' where '\(origin.mask)' is true (made by '\(origin.producer)'); outside rec loops nothing is unmasked implicitly"),
-                    Note("unmask '\(maskedRef.raw)' with mask '\(origin.mask)' before it meets '\(otherRef.raw)'"),
-                ]
-                findings.append(
-                    finding(message, in: analysis, span: maskedRef.span, layer: node.id, notes: notes,
-                            fix: InsertUnmaskFix.make(consumer: node.id, ref: maskedRef, origin: origin, in: analysis)))
-            } else if result.failure != nil,
-                let (otherRef, otherTPrime) = known.lazy.compactMap({ pair -> (LayerRef, Dim)? in
-                    guard pair.ref != maskedRef, let d = pair.template.dims.first(where: { $0.masked != nil && $0.name != tPrime.name })
-                    else { return nil }
-                    return (pair.ref, d)
-                }).first, let otherOrigin = otherTPrime.masked
-            {
+            // RETURNN refuses the layer; say why when a T' input meets T, or another masked axis.
+            guard dims.result(for: node.id).failure != nil else { continue }
+            let meeting: (message: String, notes: [Note], unmasking: [(ref: LayerRef, origin: Dim.MaskedOrigin)])
+            if let (otherRef, _) = known.first(where: { $0.template.dims.contains { $0.name == origin.base } && $0.ref != maskedRef }) {
+                // (a) T' meets T.
+                meeting = (
+                    "'\(node.name)' combines '\(maskedRef.raw)' on T' '\(tPrime.name)' with '\(otherRef.raw)' on '\(origin.base)'; RETURNN cannot match the axes and refuses to build it",
+                    [
+                        Note("'\(tPrime.name)' holds only the frames of '\(origin.base)' where '\(origin.mask)' is true (made by '\(origin.producer)'); outside rec loops nothing is unmasked implicitly"),
+                        Note("unmask '\(maskedRef.raw)' with mask '\(origin.mask)' before it meets '\(otherRef.raw)'"),
+                    ],
+                    [(maskedRef, origin)])
+            } else if let (otherRef, otherTPrime) = known.lazy.compactMap({ pair -> (LayerRef, Dim)? in
+                guard pair.ref != maskedRef, let d = pair.template.dims.first(where: { $0.masked != nil && $0.name != tPrime.name })
+                else { return nil }
+                return (pair.ref, d)
+            }).first, let otherOrigin = otherTPrime.masked {
                 // (a') Two masked axes meet: every masked_computation makes its own T', even with the same mask.
-                let message = "'\(node.name)' combines '\(maskedRef.raw)' on T' '\(tPrime.name)' with '\(otherRef.raw)' on another masked axis '\(otherTPrime.name)'; RETURNN cannot match the axes and refuses to build it"
-                let notes = [
-                    Note("every masked_computation makes its own T' (here from '\(origin.producer)' and '\(otherOrigin.producer)'), even with the same mask; outside rec loops nothing is unmasked implicitly"),
-                    Note("unmask both back to their time axes before combining them (or compute both in one masked_computation)"),
-                ]
-                findings.append(
-                    finding(message, in: analysis, span: maskedRef.span, layer: node.id, notes: notes,
-                            fix: InsertUnmaskFix.make(
-                                consumer: node.id, unmasking: [(maskedRef, origin), (otherRef, otherOrigin)], in: analysis)))
+                meeting = (
+                    "'\(node.name)' combines '\(maskedRef.raw)' on T' '\(tPrime.name)' with '\(otherRef.raw)' on another masked axis '\(otherTPrime.name)'; RETURNN cannot match the axes and refuses to build it",
+                    [
+                        Note("every masked_computation makes its own T' (here from '\(origin.producer)' and '\(otherOrigin.producer)'), even with the same mask; outside rec loops nothing is unmasked implicitly"),
+                        Note("unmask both back to their time axes before combining them (or compute both in one masked_computation)"),
+                    ],
+                    [(maskedRef, origin), (otherRef, otherOrigin)])
+            } else {
+                continue
             }
+            findings.append(
+                finding(meeting.message, in: analysis, span: maskedRef.span, layer: node.id, notes: meeting.notes,
+                        fix: InsertUnmaskFix.make(consumer: node.id, unmasking: meeting.unmasking, in: analysis)))
         }
         findings += maskedFromPerFrame(analysis)
         return findings
@@ -136,10 +136,6 @@ public struct UnmaskNeededRule: Rule {
 
 /// The unsafe rewrite for RL102: unmask a T' value before it meets T.
 enum InsertUnmaskFix {
-    static func make(consumer: LayerID, ref: LayerRef, origin: Dim.MaskedOrigin, in analysis: Analysis) -> Fix? {
-        make(consumer: consumer, unmasking: [(ref, origin)], in: analysis)
-    }
-
     /// One fix that unmasks every listed reference of `consumer` (each through a copy and an unmask inserted
     /// before the consumer), so that two masked axes meeting are both brought back to T in one rewrite.
     static func make(consumer: LayerID, unmasking targets: [(ref: LayerRef, origin: Dim.MaskedOrigin)], in analysis: Analysis) -> Fix? {
