@@ -233,9 +233,7 @@ extension ShapeRules {
             let t = spec.intValue != nil || (spec.elements?.contains { $0.intValue != nil } ?? false) ? batchMajor(input) : input
             // "T" on a template without a time axis (one frame inside a loop) fails RETURNN's assertion
             // `time_dim_axis is not None` (get_axis_from_description).
-            if let axisName = spec.stringValue, ["t", "time"].contains(axisName.lowercased()), t.timeAxis == nil {
-                return .failed("reduce over '\(axisName)' of \(t), which has no time axis")
-            }
+            if let problem = missingTimeAxis(spec, in: t, layer: "reduce") { return .failed(problem) }
             guard let axes = AxisSpec.axes(spec, in: t), !axes.isEmpty else { return .unknown("reduce axes not resolved") }
             let mode = (r.string("mode") ?? "").lowercased()
             let isArg = mode.hasPrefix("arg")

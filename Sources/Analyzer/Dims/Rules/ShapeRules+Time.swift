@@ -7,6 +7,7 @@ extension ShapeRules {
     /// dim of size `end - start`, `slice_end < 0` → `d+end`, `slice_step` → `⌈d/|step|⌉`.
     static func slice(_ r: ShapeRequest) -> TemplateResult {
         concatSources(r).map { t in
+            if let problem = missingTimeAxis(r.option("axis"), in: t, layer: "slice") { return .failed(problem) }
             guard let spec = r.option("axis"), let axis = AxisSpec.axis(spec, in: t) else { return .unknown("slice axis not resolved") }
             if r.option("out_dim").map({ !$0.isNull }) == true { return .unknown("slice with out_dim") }
             for key in ["slice_start", "slice_end", "slice_step"] {
@@ -154,6 +155,7 @@ extension ShapeRules {
     static func prefixInTime(_ r: ShapeRequest) -> TemplateResult {
         concatSources(r).map { t in
             let spec = r.option("axis") ?? ConfigNode(.string("T"), span: 0..<0, style: .json)
+            if let problem = missingTimeAxis(spec, in: t, layer: "prefix_in_time") { return .failed(problem) }
             guard let axis = AxisSpec.axis(spec, in: t) else { return .unknown("prefix_in_time axis not resolved") }
             if r.option("out_dim").map({ !$0.isNull }) == true { return .unknown("prefix_in_time with out_dim") }
             if let prefix = r.option("prefix"), prefix.numberValue == nil { return .unknown("prefix_in_time with a layer prefix") }

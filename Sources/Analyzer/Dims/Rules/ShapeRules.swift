@@ -198,6 +198,14 @@ enum ShapeRules {
         }
     }
 
+    /// Why an axis description cannot be resolved on `t`, if it is `T`/`time` and `t` has no time axis (a frame
+    /// inside a loop): `get_axes_from_description` asserts `time_dim_axis is not None` (_tensor_extra.py:2471),
+    /// and RETURNN builds every unit layer's template per frame first, so the layer fails in every mode.
+    static func missingTimeAxis(_ spec: ConfigNode?, in t: TensorTemplate, layer: String) -> String? {
+        guard let name = spec?.stringValue, ["t", "time"].contains(name.lowercased()), t.timeAxis == nil else { return nil }
+        return "\(layer) over '\(name)' of \(t), which has no time axis"
+    }
+
     /// Whether `get_common_data` lets an auto-generated size-1 dim match any dim of its kind (behavior version
     /// below 11, `_tensor_extra.py:3316`).
     static func broadcastMatches(_ r: ShapeRequest) -> Bool { broadcastMatches(r.engine.graph) }
