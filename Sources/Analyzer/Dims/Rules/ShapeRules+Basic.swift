@@ -111,6 +111,13 @@ extension ShapeRules {
         }
         guard !inputs.isEmpty else { return .unknown("switch without layer inputs") }
         let values = inputs.count > 1 ? Array(inputs.dropFirst()) : inputs
+        // With a layer condition, each value is mapped onto the output with `copy_compatible_to`, which asserts the
+        // same sparsity (basic.py:10093, _tensor_extra.py:1136): a number next to a sparse layer cannot be.
+        if r.optionInput("condition") != nil, ["true_from", "false_from"].contains(where: { r.option($0)?.numberValue != nil }),
+            values.contains(where: \.isSparse)
+        {
+            return .failed("switch: a constant branch cannot be mapped onto the sparse output of the other branch")
+        }
         return CommonData.combined(inputs, broadcastMatches: broadcastMatches(r)).map { t in
             var out = t
             out.dtype = values.first?.dtype ?? "float32"
