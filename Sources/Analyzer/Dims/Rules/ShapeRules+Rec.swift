@@ -17,6 +17,14 @@ extension ShapeRules {
                 _ = unit
                 return .unknown("rec unit without an 'output' layer")
             }
+            // A unit's `data:source` is its input without the time axis (`copy_template_excluding_time_dim`,
+            // rec.py:1393): an input without one (a frame, e.g. inside another loop) fails that assertion.
+            let sourceResults = r.sources()
+            if !sourceResults.isEmpty, sourceResults.allSatisfy({ $0.template != nil }),
+                case .known(let input) = concatenated(sourceResults, name: r.name, broadcastMatches: broadcastMatches(r)), input.timeAxis == nil
+            {
+                return .failed("rec '\(r.name)': its input \(input) has no time axis for the unit's loop")
+            }
             // The rec output is the unit's per-frame `output` template, accumulated over the loop (time-major).
             let inner = r.loops + [r.node.id]
             let perFrame = r.engine.template(output, loops: inner)
