@@ -22,6 +22,7 @@ final class TemplateEngine {
     private var loopDims: [LayerID: Dim?] = [:]
     private var maskedDimsMemo: [Key: (inSpatial: Dim, outSpatial: Dim)?] = [:]
     private var actualLoopsMemo: [[LayerID]?]
+    private let keysMarkedUsedByRec: [LayerID: Set<String>]
 
     init(graph: NetworkGraph, plans: [LayerID: LoopPlan]) {
         self.graph = graph
@@ -30,6 +31,7 @@ final class TemplateEngine {
         inProgress = InstanceTable(layerCount: graph.layers.count)
         previousPass = InstanceTable(layerCount: graph.layers.count)
         actualLoopsMemo = Array(repeating: nil, count: graph.layers.count)
+        keysMarkedUsedByRec = Self.keysMarkedUsed(graph: graph)
     }
 
     /// The layers that read a rec unit's layer by path (`rec/x`): the only ones `unitLayerOnlyInsideLoop` checks.
@@ -359,14 +361,22 @@ final class TemplateEngine {
     /// The data keys a rec unit marks as used before its loop is built, so that RETURNN unrolls them: the
     /// `target` of its layers (their templates ask for it, base.py:585/798) and the rec layer's `size_target`.
     func keysMarkedUsed(in rec: LayerID) -> Set<String> {
-        // Not memoized: evaluations on several threads call this on a shared engine, which must stay unchanged.
-        var keys = Set<String>()
-        if let sizeTarget = graph[rec].layer.option("size_target")?.stringValue { keys.insert(sizeTarget) }
-        guard let unit = graph[rec].childScope else { return keys }
-        for id in graph[scope: unit].layers {
-            for target in graph[id].layer.targets where !target.hasPrefix("layer:") { keys.insert(target) }
+        keysMarkedUsedByRec[rec] ?? []
+    }
+
+    /// `keysMarkedUsed` of every rec layer with a dict unit (made once: the evaluator asks at every step).
+    private static func keysMarkedUsed(graph: NetworkGraph) -> [LayerID: Set<String>] {
+        var result: [LayerID: Set<String>] = [:]
+        for node in graph.layers {
+            guard let unit = node.childScope, graph[scope: unit].kind == .recUnit else { continue }
+            var keys = Set<String>()
+            if let sizeTarget = node.layer.option("size_target")?.stringValue { keys.insert(sizeTarget) }
+            for id in graph[scope: unit].layers {
+                for target in graph[id].layer.targets where !target.hasPrefix("layer:") { keys.insert(target) }
+            }
+            result[node.id] = keys
         }
-        return keys
+        return result
     }
 
     /// Why a layer's reference to a rec unit's layer from outside (`rec/x`) fails in RETURNN, if it does.

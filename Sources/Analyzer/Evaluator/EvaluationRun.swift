@@ -566,7 +566,7 @@ final class EvaluationRun {
                 guard let first = sources.first else { throw .unsupported(layer: path(sub), reason: "subnetwork without input") }
                 return first
             }
-            return try Kernels.concatenated(sources, name: graph[sub].name, layer: path(sub))
+            return try Kernels.concatenated(sources, name: graph[sub].name, layer: path(sub), broadcastMatches: ShapeRules.broadcastMatches(graph))
         case .maskedInput(let masked):
             if graph[masked].layer.option("masked_from")?.stringValue != nil, let from = graph.reference(of: masked, option: "masked_from") {
                 return try input(from.target, ref: from.ref, consumer: masked, loops: loops)
@@ -830,7 +830,7 @@ final class EvaluationRun {
             sources.append(try input(source.target, ref: source.ref, consumer: rec, loops: loops))
         }
         guard !sources.isEmpty else { throw .unsupported(layer: path(rec), reason: "rec layer without input") }
-        return try Kernels.concatenated(sources, name: graph[rec].name, layer: path(rec))
+        return try Kernels.concatenated(sources, name: graph[rec].name, layer: path(rec), broadcastMatches: ShapeRules.broadcastMatches(graph))
     }
 
     /// Runs a rec layer with a dict unit in the context `loops`: moved-in layers over the whole sequence,

@@ -36,7 +36,7 @@ struct KernelContext {
     func concatenatedSources() throws(EvaluationError) -> Tensor {
         let inputs = try sources()
         guard !inputs.isEmpty else { throw unsupported("layer without input") }
-        return try Kernels.concatenated(inputs, name: name, layer: path)
+        return try Kernels.concatenated(inputs, name: name, layer: path, broadcastMatches: ShapeRules.broadcastMatches(run.graph))
     }
 
     /// The input named by a reference option (`mask`, `position`, …), if the option holds a reference.
@@ -143,10 +143,10 @@ enum Kernels {
 
     /// Several inputs concatenated on their feature axes after aligning the other dims
     /// (`get_concat_sources_data`); the template is the dims engine's (`ShapeRules.concatenated`).
-    static func concatenated(_ inputs: [Tensor], name: String, layer: String) throws(EvaluationError) -> Tensor {
+    static func concatenated(_ inputs: [Tensor], name: String, layer: String, broadcastMatches: Bool) throws(EvaluationError) -> Tensor {
         guard let first = inputs.first else { throw .unsupported(layer: layer, reason: "no input") }
         if inputs.count == 1 { return first }
-        guard case .known(let template) = ShapeRules.concatenated(inputs.map { .known($0.template) }, name: name, broadcastMatches: false),
+        guard case .known(let template) = ShapeRules.concatenated(inputs.map { .known($0.template) }, name: name, broadcastMatches: broadcastMatches),
             let featureAxis = template.featureAxis
         else {
             throw .unsupported(layer: layer, reason: "cannot concatenate the inputs \(inputs.map { $0.template.description })")
