@@ -136,9 +136,14 @@ extension ConfigNode {
     public func entry(_ key: String) -> ConfigEntry? {
         guard case .mapping(let entries) = value else { return nil }
         // Keys of another length are skipped before comparing text (a native string's UTF-8 count is stored).
+        // Indexes instead of iterating copies: an entry's copy retains both of its nodes.
         let length = key.utf8.count
-        for entry in entries.reversed() {
-            if case .string(let text) = entry.key.value, text.utf8.count == length, text == key { return entry }
+        var index = entries.endIndex
+        while index > entries.startIndex {
+            index -= 1
+            if case .string(let text) = entries[index].key.value, text.utf8.count == length, text == key {
+                return entries[index]
+            }
         }
         return nil
     }

@@ -133,7 +133,10 @@ public struct NetworkGraph: Sendable {
         _ = addScope(config.network, kind: .root, owner: nil, parent: nil, namePrefix: [], inherited: (true, false))
         knownDataKeys = Self.dataKeys(config: config, layers: layers)
         resolved = layers.map { node in node.layer.references.map { resolve($0, from: node.id) } }
-        referencePairs = layers.indices.map { Array(zip(layers[$0].layer.references, resolved[$0])) }
+        // Built with labels directly: converting an unlabelled tuple array casts it element by element at run time.
+        referencePairs = layers.indices.map { index in
+            zip(layers[index].layer.references, resolved[index]).map { (ref: $0, target: $1) }
+        }
         sourcePairs = referencePairs.map { pairs in pairs.filter { $0.ref.option == "from" } }
         var referrers = Array(repeating: [(layer: LayerID, ref: LayerRef)](), count: layers.count)
         for other in layers {
