@@ -341,20 +341,26 @@ private struct JSONParser {
     /// Reads a string starting at the `"` at `index`; the span includes both quotes.
     mutating func parseString() throws(ConfigError) -> ConfigNode {
         let open = index
-        var i = open + 1
-        // Fast path: no escapes, decode the slice directly.
-        while i < count {
-            let byte = bytes[i]
-            if byte == .quote {
-                index = i + 1
-                let text = String(decoding: bytes[(open + 1)..<i], as: UTF8.self)
-                return ConfigNode(.string(text), span: open..<index, style: .json)
+        // Fast path: no escapes, decode the slice directly. The scan reads through a buffer pointer (no bounds
+        // check per byte; `i < count` bounds it).
+        let count = self.count
+        var i = bytes.withUnsafeBufferPointer { buffer in
+            var i = open + 1
+            while i < count {
+                let byte = buffer[i]
+                if byte == .quote || byte == .backslash || byte < 0x20 { break }
+                i += 1
             }
-            if byte == .backslash { break }
-            if byte < 0x20 { throw controlCharacterError(byte, at: i) }
-            i += 1
+            return i
         }
         guard i < count else { throw unterminatedString(at: open) }
+        let stop = bytes[i]
+        if stop == .quote {
+            index = i + 1
+            let text = String(decoding: bytes[(open + 1)..<i], as: UTF8.self)
+            return ConfigNode(.string(text), span: open..<index, style: .json)
+        }
+        if stop < 0x20 { throw controlCharacterError(stop, at: i) }
 
         // Slow path: copy runs and decoded escapes into a byte buffer.
         var buffer: [UInt8] = []

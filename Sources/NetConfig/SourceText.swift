@@ -46,10 +46,21 @@ public struct SourceText: Sendable {
             let count = buffer.count
             var index = 0
             while index < count {
-                // Eight bytes at a time while none is below 0x0E (line ends are `\n` and `\r`).
+                // Eight bytes at a time: skipped while none is below 0x0E (line ends are `\n` and `\r`), and
+                // their `\n`s taken from a bit mask while they hold no `\r` (pretty-printed files have a line
+                // end every few words).
                 if count - index >= 8 {
-                    let word = buffer.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                    let word = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: index, as: UInt64.self))
                     if (word &- 0x0E0E_0E0E_0E0E_0E0E) & ~word & 0x8080_8080_8080_8080 == 0 {
+                        index += 8
+                        continue
+                    }
+                    if Self.bytesEqual(word, to: 0x0D) == 0 {
+                        var newlines = Self.bytesEqual(word, to: 0x0A)
+                        while newlines != 0 {
+                            starts.append(index + newlines.trailingZeroBitCount / 8 + 1)
+                            newlines &= newlines &- 1
+                        }
                         index += 8
                         continue
                     }
@@ -70,7 +81,10 @@ public struct SourceText: Sendable {
                 var continuations = 0
                 for word in stride(from: offset, to: offset + Self.scalarStride, by: 8) {
                     let w = buffer.loadUnaligned(fromByteOffset: word, as: UInt64.self)
-                    continuations &+= (w & ~(w << 1) & 0x8080_8080_8080_8080).nonzeroBitCount
+                    // ASCII words (nearly all) have no continuation byte and skip the population count.
+                    if w & 0x8080_8080_8080_8080 != 0 {
+                        continuations &+= (w & ~(w << 1) & 0x8080_8080_8080_8080).nonzeroBitCount
+                    }
                 }
                 running += Self.scalarStride - continuations
                 scalars.append(running)
@@ -79,6 +93,13 @@ public struct SourceText: Sendable {
         }
         self.lineStarts = starts
         self.scalarsBefore = scalars
+    }
+
+    /// A mask with the high bit set in exactly the bytes of `word` that equal `byte` (no false positives).
+    private static func bytesEqual(_ word: UInt64, to byte: UInt8) -> UInt64 {
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let x = word ^ (UInt64(byte) &* 0x0101_0101_0101_0101)
+        return ~(((x & low7) &+ low7) | x | low7)
     }
 
     /// The number of scalars (UTF-8 lead bytes) in `bytes[range]`.
