@@ -31,6 +31,7 @@ struct ReturnnLint: ParsableCommand {
 
     /// Runs the command; usage errors exit with 2 (not ArgumentParser's 64), as ruff does.
     static func main() {
+        HeapTuning.preferHugePages()
         do {
             var command = try parseAsRoot(withDefaultSubcommand(Array(CommandLine.arguments.dropFirst())))
             try command.run()
