@@ -397,6 +397,24 @@ struct CLIExitCodeTests {
         #expect(result.stderr.hasPrefix("Error: ") || result.stderr.contains("error:"), "\(result.stderr)")
     }
 
+    /// `check` is the default subcommand: arguments that do not start with a subcommand or a root flag go to it.
+    @Test func checkIsTheDefaultSubcommand() throws {
+        let path = try BadInputCLI.write(Array(Self.withFinding.utf8), name: "default-subcommand.yaml")
+        let explicit = try BadInputCLI.run(["check", "--output-format", "json", path])
+        let implicit = try BadInputCLI.run(["--output-format", "json", path])
+        #expect(explicit.status == 1)
+        #expect(implicit.status == explicit.status)
+        #expect(implicit.stdout == explicit.stdout)
+        #expect(try BadInputCLI.run([path]).stdout.contains("RL003 unknown layer class 'sofmax'"))
+        // Root words still reach the root command.
+        let version = try BadInputCLI.run(["--version"])
+        #expect(version.status == 0 && version.stdout.hasPrefix("0."))
+        let help = try BadInputCLI.run(["help", "dims"])
+        #expect(help.status == 0 && help.stdout.contains("USAGE: returnn-lint dims"), "\(help.stdout)")
+        let rule = try BadInputCLI.run(["rule", "RL003"])
+        #expect(rule.status == 0 && rule.stdout.contains("RL003"))
+    }
+
     @Test func limitBoundsAreNamedInTheMessage() throws {
         let result = try BadInputCLI.run(["check", "--max-nesting", "10001", "x.yaml"])
         #expect(result.stderr.hasPrefix("Error: --max-nesting must be at most 10000"))
