@@ -346,6 +346,13 @@ private struct JSONParser {
         let count = self.count
         var i = bytes.withUnsafeBufferPointer { buffer in
             var i = open + 1
+            // Eight bytes at a time up to the first byte that ends the fast path (see `stopBytes`).
+            while count - i >= 8 {
+                let word = UInt64(littleEndian: UnsafeRawBufferPointer(buffer).loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                let stops = Self.stopBytes(word)
+                if stops != 0 { return i + stops.trailingZeroBitCount / 8 }
+                i += 8
+            }
             while i < count {
                 let byte = buffer[i]
                 if byte == .quote || byte == .backslash || byte < 0x20 { break }
@@ -468,7 +475,24 @@ private struct JSONParser {
     // MARK: Whitespace
 
     mutating func skipWhitespace() {
+        // Indentation runs of eight spaces are skipped a word at a time.
+        let spaces: UInt64 = 0x2020_2020_2020_2020
+        bytes.withUnsafeBytes { buffer in
+            while count - index >= 8, buffer.loadUnaligned(fromByteOffset: index, as: UInt64.self) == spaces { index += 8 }
+        }
         while index < count, bytes[index].isJSONWhitespace { index += 1 }
+    }
+
+    /// Marks (high bit) the bytes of a little-endian word that end a string's fast path: `"`, `\` and control
+    /// characters. Bytes above the first marked one may be marked wrongly; the lowest mark is always right.
+    static func stopBytes(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        func zeroBytes(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & high }
+        let quotes = zeroBytes(word ^ (ones &* UInt64(UInt8.quote)))
+        let backslashes = zeroBytes(word ^ (ones &* UInt64(UInt8.backslash)))
+        let controls = (word &- ones &* 0x20) & ~word & high
+        return quotes | backslashes | controls
     }
 
     // MARK: Errors

@@ -35,7 +35,9 @@ public struct LayerRef: Sendable, Hashable, CustomStringConvertible {
         self.span = span
         self.option = option
         // Most references are plain layer names: no prefix, no path (checked on bytes, without substrings).
-        if !raw.utf8.contains(where: { $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "/") }) {
+        let isPlainName = { (byte: UInt8) in byte != UInt8(ascii: ":") && byte != UInt8(ascii: "/") }
+        let plain = raw.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(isPlainName) } ?? raw.utf8.allSatisfy(isPlainName)
+        if plain {
             baseLevels = 0
             isPrev = false
             target = raw == "data" ? .data(key: nil) : .layer([raw])

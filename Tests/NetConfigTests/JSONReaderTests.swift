@@ -446,4 +446,25 @@ struct JSONReaderTests {
         let inString = parseError(bytes: [0x22, 0xC3])
         #expect(inString?.offset == 0)
     }
+
+    /// Strings are scanned eight bytes at a time: a quote, an escape or a control character at every position of
+    /// a word, after every prefix length, ends the string exactly where a byte-by-byte scan would.
+    @Test(arguments: 0..<20)
+    func wordAtATimeStringScan(prefixLength: Int) {
+        let prefix = String(repeating: "ab€", count: prefixLength / 3) + String(repeating: "x", count: prefixLength % 3)
+        // A plain string, then one with an escape and more text after the word boundary.
+        let plain = "{\"k\": \"\(prefix)\", \"next\": 1}"
+        let node = try? parse(plain)
+        #expect(node?.entry("k")?.value.stringValue == prefix)
+        #expect(node?.entry("next") != nil)
+        let escaped = "{\"k\": \"\(prefix)\\n\(prefix)tail\"}"
+        #expect((try? parse(escaped))?.entry("k")?.value.stringValue == prefix + "\n" + prefix + "tail")
+        // A raw tab (a control character) is an error at its own offset.
+        let control = "{\"k\": \"\(prefix)\t\(prefix)\"}"
+        let error = parseError(control)
+        #expect(error?.offset == 7 + prefix.utf8.count, "\(String(describing: error))")
+        // Bytes of 0x80 and above next to a stop byte do not hide it or stop early.
+        let high = "{\"k\": \"\(prefix)é\\\"é\"}"
+        #expect((try? parse(high))?.entry("k")?.value.stringValue == prefix + "é\"é")
+    }
 }
