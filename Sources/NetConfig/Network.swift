@@ -18,7 +18,8 @@ public struct Network: Sendable {
     public var node: ConfigNode
     /// Names of the enclosing layers from the root (`["output"]` for the unit of rec layer `output`).
     public var scope: [String]
-    private var indexByName: [String: Int]
+    /// The position in `layers` of each name's effective (last) definition.
+    public private(set) var indexByName: [String: Int]
 
     /// Creates a network and indexes its layers by name (the last definition of a name wins).
     public init(kind: NetworkKind, layers: [Layer], node: ConfigNode, scope: [String]) {
@@ -27,7 +28,8 @@ public struct Network: Sendable {
         self.node = node
         self.scope = scope
         var index: [String: Int] = [:]
-        for (i, layer) in layers.enumerated() { index[layer.name] = i }
+        index.reserveCapacity(layers.count)
+        for i in layers.indices { index[layers[i].name] = i }
         self.indexByName = index
     }
 

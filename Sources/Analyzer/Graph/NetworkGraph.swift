@@ -182,14 +182,19 @@ public struct NetworkGraph: Sendable {
     ) -> ScopeID {
         let id = ScopeID(index: scopes.count)
         scopes.append(GraphScope(id: id, kind: kind, owner: owner, parent: parent, layerByName: [:], layers: [], network: network))
-        for (index, layer) in network.layers.enumerated() {
-            let isLastDefinition = network.index(of: layer.name) == index
+        // The name index is the network's own, with positions mapped to IDs (no second hashing of every name).
+        var isLastDefinition = [Bool](repeating: false, count: network.layers.count)
+        for position in network.indexByName.values { isLastDefinition[position] = true }
+        var entryIDs: [LayerID] = []
+        entryIDs.reserveCapacity(network.layers.count)
+        for index in network.layers.indices {
             let layerID = addLayer(
-                layer, scope: id, role: .entry, namePath: namePrefix + [layer.name],
-                isEffective: isLastDefinition && inherited.effective, isInsideIgnored: inherited.ignored)
-            scopes[id.index].layers.append(layerID)
-            if isLastDefinition { scopes[id.index].layerByName[layer.name] = layerID }
+                network.layers[index], scope: id, role: .entry, namePath: namePrefix + [network.layers[index].name],
+                isEffective: isLastDefinition[index] && inherited.effective, isInsideIgnored: inherited.ignored)
+            entryIDs.append(layerID)
         }
+        scopes[id.index].layers = entryIDs
+        scopes[id.index].layerByName = network.indexByName.mapValues { entryIDs[$0] }
         return id
     }
 
