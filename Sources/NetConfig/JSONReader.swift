@@ -233,12 +233,14 @@ private struct JSONParser {
         var end = index
         while end < count, bytes[end].isWordCharacter { end += 1 }
         let word = bytes[start..<end]
+        // Compared as integers: `true` and `null` are four bytes, `false` five.
+        func packed() -> UInt64 { word.reduce(0) { $0 << 8 | UInt64($1) } }
         let value: ConfigNode.Value
-        if word.elementsEqual("true".utf8) {
+        if word.count == 4, packed() == 0x7472_7565 {  // true
             value = .bool(true)
-        } else if word.elementsEqual("false".utf8) {
+        } else if word.count == 5, packed() == 0x66_616C_7365 {  // false
             value = .bool(false)
-        } else if word.elementsEqual("null".utf8) {
+        } else if word.count == 4, packed() == 0x6E75_6C6C {  // null
             value = .null
         } else {
             throw wordError(String(decoding: word, as: UTF8.self), at: start)
@@ -475,12 +477,21 @@ private struct JSONParser {
     // MARK: Whitespace
 
     mutating func skipWhitespace() {
-        // Indentation runs of eight spaces are skipped a word at a time.
-        let spaces: UInt64 = 0x2020_2020_2020_2020
-        bytes.withUnsafeBytes { buffer in
-            while count - index >= 8, buffer.loadUnaligned(fromByteOffset: index, as: UInt64.self) == spaces { index += 8 }
+        while index < count, bytes[index].isJSONWhitespace {
+            index += 1
+            // After a line feed, the indentation is skipped eight spaces at a time.
+            if bytes[index - 1] == .lineFeed { skipIndentation() }
         }
-        while index < count, bytes[index].isJSONWhitespace { index += 1 }
+    }
+
+    mutating func skipIndentation() {
+        let spaces: UInt64 = 0x2020_2020_2020_2020
+        let count = self.count
+        index = bytes.withUnsafeBytes { buffer in
+            var i = index
+            while count - i >= 8, buffer.loadUnaligned(fromByteOffset: i, as: UInt64.self) == spaces { i += 8 }
+            return i
+        }
     }
 
     /// Marks (high bit) the bytes of a little-endian word that end a string's fast path: `"`, `\` and control

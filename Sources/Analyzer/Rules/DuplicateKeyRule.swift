@@ -73,7 +73,8 @@ public struct DuplicateKeyRule: Rule {
     /// Whether two keys are the same dict key (string keys compared directly, without building plain values).
     static func sameKey(_ a: ConfigNode, _ b: ConfigNode) -> Bool {
         switch (a.value, b.value) {
-        case (.string(let x), .string(let y)): return x == y
+        // Unequal lengths (most pairs) are told apart without a string comparison.
+        case (.string(let x), .string(let y)): return x.utf8.count == y.utf8.count && x == y
         case (.string, _), (_, .string): return false
         default: return a.plain == b.plain
         }
