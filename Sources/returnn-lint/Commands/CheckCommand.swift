@@ -9,16 +9,16 @@ enum OutputFormat: String, CaseIterable, ExpressibleByArgument, Sendable {
 
 /// Limits on hostile input, as options.
 struct LimitOptions: ParsableArguments {
-    @Option(help: "Largest accepted file, in bytes.")
+    @Option(name: .customLong("max-file-size"), help: "Largest accepted file, in bytes.")
     var maxFileSize: Int = ParseLimits.default.maxFileBytes
 
-    @Option(help: "Deepest accepted nesting of mappings and lists.")
+    @Option(name: .customLong("max-nesting"), help: "Deepest accepted nesting of mappings and lists.")
     var maxNesting: Int = ParseLimits.default.maxNestingDepth
 
-    @Option(help: "Most nodes YAML aliases may copy in total.")
+    @Option(name: .customLong("max-alias-expansion"), help: "Most nodes YAML aliases may copy in total.")
     var maxAliasExpansion: Int = ParseLimits.default.maxAliasExpansion
 
-    @Option(help: "Most layers in one file (nested ones included).")
+    @Option(name: .customLong("max-layers"), help: "Most layers in one file (nested ones included).")
     var maxLayers: Int = ParseLimits.default.maxLayers
 
     var limits: ParseLimits {
@@ -55,22 +55,22 @@ struct CheckCommand: ParsableCommand {
     @Argument(help: "Files or directories (searched for *.json, *.yaml, *.yml); '-' reads standard input.")
     var paths: [String] = []
 
-    @Option(name: .long, help: "Report format.")
+    @Option(name: .customLong("output-format"), help: "Report format.")
     var outputFormat: OutputFormat = .text
 
-    @Option(name: .long, help: "Only these rules (codes, names or code prefixes; comma-separated).")
+    @Option(name: .customLong("select"), help: "Only these rules (codes, names or code prefixes; comma-separated).")
     var select: [String] = []
 
-    @Option(name: .long, help: "Skip these rules (codes, names or code prefixes; comma-separated).")
+    @Option(name: .customLong("ignore"), help: "Skip these rules (codes, names or code prefixes; comma-separated).")
     var ignore: [String] = []
 
-    @Flag(name: .long, help: "Exit 0 even when there are findings (2 still means an input error).")
+    @Flag(name: .customLong("exit-zero"), help: "Exit 0 even when there are findings (2 still means an input error).")
     var exitZero = false
 
-    @Flag(name: .long, help: "Print the number of findings per rule instead of the findings.")
+    @Flag(name: .customLong("statistics"), help: "Print the number of findings per rule instead of the findings.")
     var statistics = false
 
-    @Option(name: .long, help: "The file name to report (and pick the format by) when reading standard input.")
+    @Option(name: .customLong("stdin-filename"), help: "The file name to report (and pick the format by) when reading standard input.")
     var stdinFilename: String?
 
     @OptionGroup var limitOptions: LimitOptions
@@ -199,25 +199,25 @@ struct CheckCommand: ParsableCommand {
 
 /// The options of `check --fix`.
 struct FixCommandOptions: ParsableArguments {
-    @Flag(name: .long, help: "Apply safe fixes (each verified numerically first) and write the files.")
+    @Flag(name: .customLong("fix"), help: "Apply safe fixes (each verified numerically first) and write the files.")
     var fix = false
 
-    @Flag(name: .long, help: "Also apply unsafe fixes (they change what the network computes); inconclusive verifications are accepted.")
+    @Flag(name: .customLong("unsafe-fixes"), help: "Also apply unsafe fixes (they change what the network computes); inconclusive verifications are accepted.")
     var unsafeFixes = false
 
-    @Flag(name: .long, help: "Print a unified diff of the fixes instead of writing files; exit 1 if anything would change.")
+    @Flag(name: .customLong("diff"), help: "Print a unified diff of the fixes instead of writing files; exit 1 if anything would change.")
     var diff = false
 
-    @Flag(name: .long, help: "Exit 1 when a file was changed, even if no finding remains (for pre-commit hooks).")
+    @Flag(name: .customLong("exit-non-zero-on-fix"), help: "Exit 1 when a file was changed, even if no finding remains (for pre-commit hooks).")
     var exitNonZeroOnFix = false
 
-    @Flag(name: .long, help: "Skip the numeric verification of fixes (not recommended).")
+    @Flag(name: .customLong("no-verify"), help: "Skip the numeric verification of fixes (not recommended).")
     var noVerify = false
 
-    @Option(name: .long, help: "Trials of the numeric verification.")
+    @Option(name: .customLong("verify-trials"), help: "Trials of the numeric verification.")
     var verifyTrials: Int = 8
 
-    @Option(name: .long, help: "Seed of the numeric verification.")
+    @Option(name: .customLong("verify-seed"), help: "Seed of the numeric verification.")
     var verifySeed: UInt64 = 0x5EED
 
     /// The engine options these flags mean.

@@ -16,13 +16,13 @@ struct DimsCommand: ParsableCommand {
     @Argument(help: "A config file (.json, .yaml, .yml), or '-' for standard input.")
     var file: String
 
-    @Option(name: [.long, .customLong("output-format")], help: "Output format.")
+    @Option(name: [.customLong("format"), .customLong("output-format")], help: "Output format.")
     var format: DimsFormat = .text
 
-    @Flag(name: .long, help: "Plan loops as with optimize_move_layers_out: false in the config (everything stays in the loop, except in rec layers that set the option themselves).")
+    @Flag(name: .customLong("no-optimize"), help: "Plan loops as with optimize_move_layers_out: false in the config (everything stays in the loop, except in rec layers that set the option themselves).")
     var noOptimize = false
 
-    @Option(name: .long, help: "The file name to report (and pick the format by) when reading standard input.")
+    @Option(name: .customLong("stdin-filename"), help: "The file name to report (and pick the format by) when reading standard input.")
     var stdinFilename: String?
 
     @OptionGroup var limitOptions: LimitOptions

@@ -30,34 +30,34 @@ struct EvalCommand: ParsableCommand {
     @Argument(help: "A config file (.json, .yaml, .yml).")
     var file: String
 
-    @Option(name: .long, help: "A golden file (conformance format) whose inputs and parameters to use and whose values to compare with.")
+    @Option(name: .customLong("golden"), help: "A golden file (conformance format) whose inputs and parameters to use and whose values to compare with.")
     var golden: String?
 
-    @Option(name: .long, help: "Loop mode: opt (loop plan applied) or noopt (everything in the loop). Default: both.")
+    @Option(name: .customLong("mode"), help: "Loop mode: opt (loop plan applied) or noopt (everything in the loop). Default: both.")
     var mode: EvalMode?
 
-    @Option(name: [.long, .customLong("output-format")], help: "Output format (text or json).")
+    @Option(name: [.customLong("format"), .customLong("output-format")], help: "Output format (text or json).")
     var format: DimsFormat = .text
 
-    @Option(name: .long, help: "Seed of random inputs and parameters.")
+    @Option(name: .customLong("seed"), help: "Seed of random inputs and parameters.")
     var seed: UInt64 = 1
 
-    @Option(name: .long, help: "Batch size of random inputs (at least 3).")
+    @Option(name: .customLong("batch"), help: "Batch size of random inputs (at least 3).")
     var batch: Int = 3
 
-    @Option(name: .long, help: "Largest sequence length of random inputs.")
+    @Option(name: .customLong("max-len"), help: "Largest sequence length of random inputs.")
     var maxLen: Int = 6
 
-    @Option(name: .long, help: "Padding of random inputs: zero or random.")
+    @Option(name: .customLong("padding"), help: "Padding of random inputs: zero or random.")
     var padding: EvalPadding = .zero
 
-    @Flag(name: .long, help: "Replace unsupported layers by random values with their inferred dims (reported).")
+    @Flag(name: .customLong("stand-ins"), help: "Replace unsupported layers by random values with their inferred dims (reported).")
     var standIns = false
 
-    @Flag(name: .long, help: "Evaluate every top-level layer, not only the ones RETURNN builds.")
+    @Flag(name: .customLong("all-layers"), help: "Evaluate every top-level layer, not only the ones RETURNN builds.")
     var allLayers = false
 
-    @Flag(name: .long, help: "Also report in-loop layers accumulated over their loop (rec/[loop]/x).")
+    @Flag(name: .customLong("loop-layers"), help: "Also report in-loop layers accumulated over their loop (rec/[loop]/x).")
     var loopLayers = false
 
     @OptionGroup var limitOptions: LimitOptions

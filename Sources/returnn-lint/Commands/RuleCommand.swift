@@ -17,11 +17,11 @@ struct RuleCommand: ParsableCommand {
     var rule: String?
 
     /// List every rule instead.
-    @Flag(name: .long, help: "List every rule: code, name and summary.")
+    @Flag(name: .customLong("all"), help: "List every rule: code, name and summary.")
     var all = false
 
     /// Text or JSON.
-    @Option(name: .long, help: "Output format.")
+    @Option(name: .customLong("output-format"), help: "Output format.")
     var outputFormat: RuleFormat = .text
 
     /// Requires exactly one of a known rule or `--all`.
