@@ -75,7 +75,33 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var limitOptions: LimitOptions
 
-    @OptionGroup var fixOptions: FixCommandOptions
+    @Flag(name: .customLong("fix"), help: "Apply safe fixes (each verified numerically first) and write the files.")
+    var fix = false
+
+    @Flag(name: .customLong("unsafe-fixes"), help: "Also apply unsafe fixes (they change what the network computes); inconclusive verifications are accepted.")
+    var unsafeFixes = false
+
+    @Flag(name: .customLong("diff"), help: "Print a unified diff of the fixes instead of writing files; exit 1 if anything would change.")
+    var diff = false
+
+    @Flag(name: .customLong("exit-non-zero-on-fix"), help: "Exit 1 when a file was changed, even if no finding remains (for pre-commit hooks).")
+    var exitNonZeroOnFix = false
+
+    @Flag(name: .customLong("no-verify"), help: "Skip the numeric verification of fixes (not recommended).")
+    var noVerify = false
+
+    @Option(name: .customLong("verify-trials"), help: "Trials of the numeric verification.")
+    var verifyTrials: Int = 8
+
+    @Option(name: .customLong("verify-seed"), help: "Seed of the numeric verification.")
+    var verifySeed: UInt64 = 0x5EED
+
+    /// The `--fix` family of options as one value.
+    var fixOptions: FixCommandOptions {
+        FixCommandOptions(
+            fix: fix, unsafeFixes: unsafeFixes, diff: diff, exitNonZeroOnFix: exitNonZeroOnFix, noVerify: noVerify,
+            verifyTrials: verifyTrials, verifySeed: verifySeed)
+    }
 
     func validate() throws {
         if fixOptions.verifyTrials < 1 { throw ValidationError("--verify-trials must be at least 1") }
@@ -197,28 +223,16 @@ struct CheckCommand: ParsableCommand {
     }
 }
 
-/// The options of `check --fix`.
-struct FixCommandOptions: ParsableArguments {
-    @Flag(name: .customLong("fix"), help: "Apply safe fixes (each verified numerically first) and write the files.")
-    var fix = false
-
-    @Flag(name: .customLong("unsafe-fixes"), help: "Also apply unsafe fixes (they change what the network computes); inconclusive verifications are accepted.")
-    var unsafeFixes = false
-
-    @Flag(name: .customLong("diff"), help: "Print a unified diff of the fixes instead of writing files; exit 1 if anything would change.")
-    var diff = false
-
-    @Flag(name: .customLong("exit-non-zero-on-fix"), help: "Exit 1 when a file was changed, even if no finding remains (for pre-commit hooks).")
-    var exitNonZeroOnFix = false
-
-    @Flag(name: .customLong("no-verify"), help: "Skip the numeric verification of fixes (not recommended).")
-    var noVerify = false
-
-    @Option(name: .customLong("verify-trials"), help: "Trials of the numeric verification.")
-    var verifyTrials: Int = 8
-
-    @Option(name: .customLong("verify-seed"), help: "Seed of the numeric verification.")
-    var verifySeed: UInt64 = 0x5EED
+/// The options of `check --fix` (declared on `CheckCommand` itself: an option group costs ArgumentParser a nested
+/// argument set on each of its several builds per run).
+struct FixCommandOptions {
+    var fix: Bool
+    var unsafeFixes: Bool
+    var diff: Bool
+    var exitNonZeroOnFix: Bool
+    var noVerify: Bool
+    var verifyTrials: Int
+    var verifySeed: UInt64
 
     /// The engine options these flags mean.
     func engineOptions(rules: [any Rule.Type], limits: ParseLimits) -> FixEngineSettings {
