@@ -96,15 +96,18 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .customLong("verify-seed"), help: "Seed of the numeric verification.")
     var verifySeed: UInt64 = 0x5EED
 
-    /// The `--fix` family of options as one value.
-    var fixOptions: FixCommandOptions {
-        FixCommandOptions(
-            fix: fix, unsafeFixes: unsafeFixes, diff: diff, exitNonZeroOnFix: exitNonZeroOnFix, noVerify: noVerify,
-            verifyTrials: verifyTrials, verifySeed: verifySeed)
+    // The --fix options are declared here rather than as an option group: a group costs ArgumentParser a nested
+    // argument set on each of its several builds per run.
+
+    /// The fix engine's settings these flags mean.
+    func fixEngineSettings(rules: [any Rule.Type], limits: ParseLimits) -> FixEngineSettings {
+        FixEngineSettings(
+            options: FixOptions(includeUnsafe: unsafeFixes, verify: !noVerify, rules: rules, limits: limits),
+            verifier: NumericVerifier(trials: verifyTrials, seed: verifySeed))
     }
 
     func validate() throws {
-        if fixOptions.verifyTrials < 1 { throw ValidationError("--verify-trials must be at least 1") }
+        if verifyTrials < 1 { throw ValidationError("--verify-trials must be at least 1") }
         if paths.isEmpty && stdinFilename == nil {
             throw ValidationError("give at least one file or directory, or '-' for standard input")
         }
@@ -143,26 +146,27 @@ struct CheckCommand: ParsableCommand {
             Console.err("\(error)\n")
             throw ExitCode(2)
         }
-        let fixing = fixOptions.fix || fixOptions.diff
-        var runner = LintRunner(rules: selectedRules, limits: limitOptions.limits)
-        if fixing { runner.fixOptions = fixOptions.engineOptions(rules: selectedRules, limits: limitOptions.limits) }
+        let rules = selectedRules
+        var runner = LintRunner(rules: rules, limits: limitOptions.limits)
+        let fixing = fix || diff
+        if fixing { runner.fixOptions = fixEngineSettings(rules: rules, limits: limitOptions.limits) }
         let results = runner.run(inputs)
         var errors = results.contains { $0.error != nil }
         var changedFiles = 0
         var unwritten = Set<String>()
         var diffText = ""
         // Standard input with --fix: the fixed text goes to standard output, the report to standard error.
-        let reportToStderr = fixOptions.fix && !fixOptions.diff && inputs.contains { $0.readPath == nil }
+        let reportToStderr = fix && !diff && inputs.contains { $0.readPath == nil }
         for result in results {
             if let error = result.error { Console.err((error + "\n")) }
             guard let outcome = result.fixOutcome else { continue }
             if !outcome.changed {
                 // Standard input is always echoed in fix mode, so that editor pipes never lose text.
-                if fixOptions.fix, !fixOptions.diff, result.input.readPath == nil { Console.out(outcome.fixedBytes) }
+                if fix, !diff, result.input.readPath == nil { Console.out(outcome.fixedBytes) }
                 continue
             }
             changedFiles += 1
-            if fixOptions.diff {
+            if diff {
                 diffText += UnifiedDiff.render(old: outcome.original.bytes, new: outcome.fixedBytes, path: result.input.displayPath)
             } else if let path = result.input.readPath {
                 do {
@@ -184,7 +188,7 @@ struct CheckCommand: ParsableCommand {
                 }
             }
         }
-        if fixOptions.diff {
+        if diff {
             Console.out(diffText)
             let fixedCount = results.reduce(0) { $0 + ($1.fixOutcome?.applied.count ?? 0) }
             Console.err("Would fix \(fixedCount) finding\(fixedCount == 1 ? "" : "s") in \(changedFiles) file\(changedFiles == 1 ? "" : "s").\n")
@@ -205,7 +209,7 @@ struct CheckCommand: ParsableCommand {
             case .github: output = GitHubReporter.render(findings, sources: sources)
             }
         }
-        if fixOptions.fix, outputFormat == .text, !statistics {
+        if fix, outputFormat == .text, !statistics {
             for result in results where !unwritten.contains(result.input.displayPath) {
                 for applied in result.fixOutcome?.applied ?? [] {
                     let verification = applied.fix?.verification.map { " [verification: \(VerificationText.summary($0))]" } ?? ""
@@ -219,26 +223,7 @@ struct CheckCommand: ParsableCommand {
         if errors { throw ExitCode(2) }
         if exitZero { return }
         if !findings.isEmpty { throw ExitCode(1) }
-        if fixOptions.exitNonZeroOnFix && changedFiles > 0 { throw ExitCode(1) }
-    }
-}
-
-/// The options of `check --fix` (declared on `CheckCommand` itself: an option group costs ArgumentParser a nested
-/// argument set on each of its several builds per run).
-struct FixCommandOptions {
-    var fix: Bool
-    var unsafeFixes: Bool
-    var diff: Bool
-    var exitNonZeroOnFix: Bool
-    var noVerify: Bool
-    var verifyTrials: Int
-    var verifySeed: UInt64
-
-    /// The engine options these flags mean.
-    func engineOptions(rules: [any Rule.Type], limits: ParseLimits) -> FixEngineSettings {
-        FixEngineSettings(
-            options: FixOptions(includeUnsafe: unsafeFixes, verify: !noVerify, rules: rules, limits: limits),
-            verifier: NumericVerifier(trials: verifyTrials, seed: verifySeed))
+        if exitNonZeroOnFix && changedFiles > 0 { throw ExitCode(1) }
     }
 }
 
